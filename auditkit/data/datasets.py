@@ -1,0 +1,258 @@
+"""Datasets: a registered view plus the roles of its columns, validated once at load time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from auditkit.data.fingerprint import Fingerprint
+from auditkit.data.sources import ResolvedSource, SourceSpec, resolve_source
+from auditkit.data.sql import quote_identifier, quote_literal
+from auditkit.data.workspace import Workspace, duckdb_message
+from auditkit.errors import AuditkitError, InputError
+from auditkit.yamlsource import did_you_mean
+
+Task = Literal["classification", "regression"]
+_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
+_SHOWN_VALUES = 10
+
+
+@dataclass(frozen=True)
+class ColumnRoles:
+    """What each column means to the audit."""
+
+    label: str | None = None
+    prediction: str | None = None
+    score: str | None = None
+    threshold: float | None = None
+    """A score at or above the threshold is a positive decision (when there is no prediction column)."""
+    sensitive: tuple[str, ...] = ()
+    id: str | None = None
+    weight: str | None = None
+    timestamp: str | None = None
+    features: tuple[str, ...] | None = None
+    """Model inputs; ``None`` means every column that has no other role."""
+    positive_label: Any = 1
+    """The label value of the positive (favourable) class."""
+    positive_prediction: Any = None
+    """The prediction value meaning a positive decision; defaults to ``positive_label``.
+
+    Needed when the label records the adverse event (``defaulted``) while the decision records the
+    favourable one (``approved``): then ``positive_label: 0`` and ``positive_prediction: 1``.
+    """
+    task: Task = "classification"
+
+    @property
+    def prediction_positive_value(self) -> Any:
+        return self.positive_label if self.positive_prediction is None else self.positive_prediction
+
+    def named_columns(self) -> dict[str, str]:
+        """Role name -> column, for every role that names a column."""
+        single = {
+            role: getattr(self, role)
+            for role in ("label", "prediction", "score", "id", "weight", "timestamp")
+            if getattr(self, role)
+        }
+        listed = {f"sensitive[{i}]": column for i, column in enumerate(self.sensitive)}
+        features = {f"features[{i}]": column for i, column in enumerate(self.features or ())}
+        return single | listed | features
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset registered in a workspace as the view ``name``."""
+
+    name: str
+    source: ResolvedSource
+    roles: ColumnRoles
+    schema: dict[str, str]
+    where: str | None = None
+    null_counts: dict[str, int] = field(default_factory=dict)
+    """Rows whose label / prediction / score is missing: counted, reported, left out of metrics."""
+    row_count: int = 0
+
+    @property
+    def relation(self) -> str:
+        return quote_identifier(self.name)
+
+    def fingerprint(self) -> Fingerprint:
+        return self.source.fingerprint()
+
+    @property
+    def feature_columns(self) -> tuple[str, ...]:
+        if self.roles.features is not None:
+            return self.roles.features
+        roles = self.roles
+        taken = {roles.label, roles.prediction, roles.score, roles.id, roles.weight, roles.timestamp,
+                 *roles.sensitive}
+        return tuple(column for column in self.schema if column not in taken)
+
+    def positive_sql(self, column: str, positive: Any = None) -> str:
+        """1 when ``column`` equals ``positive`` (default: the positive label), 0 otherwise, NULL when missing."""
+        value = self.roles.positive_label if positive is None else positive
+        literal = _typed_literal(value, self.schema[column])
+        quoted = quote_identifier(column)
+        return f"(CASE WHEN {quoted} IS NULL THEN NULL WHEN {quoted} = {literal} THEN 1 ELSE 0 END)"
+
+    @property
+    def label_sql(self) -> str:
+        """The observed outcome: 0/1 for classification, the value itself for regression."""
+        if self.roles.label is None:
+            raise InputError("no label column is set (--label)")
+        if self.roles.task == "regression":
+            return f"CAST({quote_identifier(self.roles.label)} AS DOUBLE)"
+        return self.positive_sql(self.roles.label)
+
+    @property
+    def decision_sql(self) -> str:
+        """The model's decision: 0/1 for classification, the prediction for regression."""
+        roles = self.roles
+        if roles.prediction is not None:
+            if roles.task == "regression":
+                return f"CAST({quote_identifier(roles.prediction)} AS DOUBLE)"
+            return self.positive_sql(roles.prediction, roles.prediction_positive_value)
+        if roles.score is not None and roles.threshold is not None:
+            score = quote_identifier(roles.score)
+            return f"(CASE WHEN {score} IS NULL THEN NULL WHEN {score} >= {float(roles.threshold)!r} THEN 1 ELSE 0 END)"
+        raise InputError("no prediction column and no score with a threshold are set (--prediction or --score/--threshold)")
+
+    @property
+    def has_decision(self) -> bool:
+        return self.roles.prediction is not None or (self.roles.score is not None and self.roles.threshold is not None)
+
+    @property
+    def score_sql(self) -> str | None:
+        return f"CAST({quote_identifier(self.roles.score)} AS DOUBLE)" if self.roles.score else None
+
+    @property
+    def weight_sql(self) -> str | None:
+        return f"CAST({quote_identifier(self.roles.weight)} AS DOUBLE)" if self.roles.weight else None
+
+
+class DatasetProblems(InputError):
+    """Every problem found while validating a dataset's roles, reported together."""
+
+    def __init__(self, origin: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(f"{origin}: {problem}" for problem in problems))
+
+
+def _typed_literal(value: Any, column_type: str) -> str:
+    if isinstance(value, bool) or column_type == "BOOLEAN":
+        text = str(value).lower()
+        return "TRUE" if text in {"1", "true", "yes"} else "FALSE"
+    return f"TRY_CAST({quote_literal(str(value))} AS {column_type})"
+
+
+def load_dataset(
+    workspace: Workspace,
+    name: str,
+    spec: SourceSpec,
+    roles: ColumnRoles,
+    *,
+    where: str | None = None,
+    base: Path | None = None,
+    require_outcomes: bool = True,
+) -> Dataset:
+    """Register ``spec`` as view ``name`` and check that ``roles`` fit its columns and values."""
+    source = resolve_source(spec, base)
+    workspace.register(name, source, where=where)
+    schema = workspace.columns(name)
+    dataset = Dataset(name=name, source=source, roles=roles, schema=schema, where=where)
+    origin = spec.path
+    _raise_if_any(origin, _missing_columns(roles, schema))
+    _raise_if_any(origin, _role_type_problems(dataset, require_outcomes))
+    return _with_value_checks(workspace, dataset, origin, require_outcomes)
+
+
+def _raise_if_any(origin: str, problems: list[str]) -> None:
+    if problems:
+        raise DatasetProblems(origin, problems)
+
+
+def _missing_columns(roles: ColumnRoles, schema: dict[str, str]) -> list[str]:
+    problems = []
+    for role, column in roles.named_columns().items():
+        if column not in schema:
+            problems.append(f"{role} column {column!r} not found{did_you_mean(column, schema)}")
+    return problems
+
+
+def _role_type_problems(dataset: Dataset, require_outcomes: bool) -> list[str]:
+    roles, schema = dataset.roles, dataset.schema
+    problems = []
+    if require_outcomes and roles.label is None:
+        problems.append("no label column is set (--label or columns.label)")
+    if require_outcomes and not dataset.has_decision:
+        if roles.score is not None:
+            problems.append(f"score column {roles.score!r} needs a threshold (--threshold or columns.threshold)")
+        else:
+            problems.append("no prediction column and no score with a threshold are set")
+    for role in ("score", "weight"):
+        column = getattr(roles, role)
+        if column and not _is_numeric(schema[column]):
+            problems.append(f"{role} column {column!r} must be numeric, but it is {schema[column]}")
+    if roles.task == "regression":
+        for role in ("label", "prediction"):
+            column = getattr(roles, role)
+            if column and not _is_numeric(schema[column]):
+                problems.append(f"{role} column {column!r} must be numeric for regression, but it is {schema[column]}")
+    return problems
+
+
+def _is_numeric(column_type: str) -> bool:
+    return column_type.startswith(_NUMERIC_TYPES)
+
+
+def _with_value_checks(workspace: Workspace, dataset: Dataset, origin: str, require_outcomes: bool) -> Dataset:
+    roles = dataset.roles
+    outcome_columns = {role: getattr(roles, role) for role in ("label", "prediction", "score") if getattr(roles, role)}
+    null_sql = ", ".join(f"count(*) - count({quote_identifier(column)})" for column in outcome_columns.values())
+    try:
+        row = workspace.connection.execute(
+            f"SELECT count(*){', ' + null_sql if null_sql else ''} FROM {dataset.relation}"
+        ).fetchone()
+    except Exception as error:
+        raise InputError(f"{origin}: cannot read: {duckdb_message(error)}") from None
+    assert row is not None
+    null_counts = {role: int(count) for role, count in zip(outcome_columns, row[1:], strict=True)}
+    problems: list[str] = []
+    if roles.task == "classification":
+        for role in ("label", "prediction"):
+            column = getattr(roles, role)
+            if column:
+                problems += _binary_problems(workspace, dataset, role, column)
+    _raise_if_any(origin, problems)
+    return Dataset(
+        name=dataset.name, source=dataset.source, roles=roles, schema=dataset.schema, where=dataset.where,
+        null_counts=null_counts, row_count=int(row[0]),
+    )
+
+
+def _binary_problems(workspace: Workspace, dataset: Dataset, role: str, column: str) -> list[str]:
+    quoted = quote_identifier(column)
+    values = [
+        value for (value,) in workspace.connection.execute(
+            f"SELECT DISTINCT {quoted} FROM {dataset.relation} WHERE {quoted} IS NOT NULL "
+            f"ORDER BY 1 LIMIT {_SHOWN_VALUES + 1}"
+        ).fetchall()
+    ]
+    shown = ", ".join(repr(value) for value in values[:_SHOWN_VALUES])
+    if len(values) > _SHOWN_VALUES:
+        shown += ", ..."
+    if len(values) > 2:
+        return [f"{role} column {column!r} is not binary: found values {shown} "
+                "(for a continuous outcome set task: regression)"]
+    roles = dataset.roles
+    positive = roles.prediction_positive_value if role == "prediction" else roles.positive_label
+    literal = _typed_literal(positive, dataset.schema[column])
+    matches = workspace.connection.execute(f"SELECT {literal}").fetchone()
+    if matches is None or matches[0] is None:
+        return [f"positive label {positive!r} cannot be compared with {role} column {column!r} "
+                f"of type {dataset.schema[column]} (values: {shown})"]
+    if len(values) == 2 and matches[0] not in values:
+        return [f"positive label {positive!r} is not among the values of {role} column {column!r}: {shown} "
+                f"(set {'--positive-prediction' if role == 'prediction' else '--positive-label'})"]
+    return []

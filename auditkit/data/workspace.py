@@ -1,0 +1,130 @@
+"""A DuckDB workspace: every dataset is a view over its files, nothing is copied."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import duckdb
+
+from auditkit.data.sources import ResolvedSource
+from auditkit.data.sql import quote_identifier, quote_literal
+from auditkit.errors import InputError
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def duckdb_message(error: Exception) -> str:
+    """The first line of a DuckDB error, without the error-class prefix noise."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text
+
+
+class Workspace:
+    """One DuckDB connection holding the registered datasets as views.
+
+    ``memory_limit`` and ``temp_directory`` let aggregates over data larger than memory spill to disk.
+    """
+
+    def __init__(
+        self,
+        database: str = ":memory:",
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        temp_directory: str | None = None,
+    ) -> None:
+        self.connection = duckdb.connect(database)
+        if threads:
+            self.connection.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.connection.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
+        if temp_directory:
+            self.connection.execute(f"SET temp_directory = {quote_literal(temp_directory)}")
+        # Row order of views over files stays the files' order: paging and scoring rely on it.
+        self.connection.execute("SET preserve_insertion_order = true")
+        self.sources: dict[str, ResolvedSource] = {}
+
+    def register(self, name: str, source: ResolvedSource, *, where: str | None = None) -> None:
+        """Create (or replace) the view ``name`` over ``source``, filtered by ``where``."""
+        if not _NAME.match(name):
+            raise InputError(f"{name!r} is not a valid dataset name (letters, digits and _)")
+        relation = self._relation_sql(name, source)
+        filter_sql = f" WHERE ({where})" if where else ""
+        view = quote_identifier(name)
+        try:
+            self.connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {relation}{filter_sql}")
+            self.connection.execute(f"DESCRIBE {view}").fetchall()
+        except duckdb.Error as error:
+            self._drop_quietly(name)
+            where_note = f" (with where: {where})" if where else ""
+            raise InputError(f"{source.spec.path}: cannot read{where_note}: {duckdb_message(error)}") from None
+        self.sources[name] = source
+
+    def _relation_sql(self, name: str, source: ResolvedSource) -> str:
+        if source.format == "arrow":
+            return self._register_arrow(name, source)
+        if source.format == "duckdb":
+            return self._attach_duckdb(name, source)
+        return source.reader_sql()
+
+    def _register_arrow(self, name: str, source: ResolvedSource) -> str:
+        import pyarrow.dataset as arrow_dataset
+
+        try:
+            dataset = arrow_dataset.dataset([str(file) for file in source.files], format="ipc")
+        except Exception as error:  # pyarrow raises several unrelated types for a bad file
+            raise InputError(f"{source.spec.path}: not a readable Arrow IPC / Feather file: {error}") from None
+        arrow_name = f"__arrow_{name}"
+        self.connection.register(arrow_name, dataset)
+        return quote_identifier(arrow_name)
+
+    def _attach_duckdb(self, name: str, source: ResolvedSource) -> str:
+        alias = f"__db_{name}"
+        self.connection.execute(f"DETACH DATABASE IF EXISTS {quote_identifier(alias)}")
+        try:
+            self.connection.execute(
+                f"ATTACH {quote_literal(str(source.files[0]))} AS {quote_identifier(alias)} (READ_ONLY)"
+            )
+        except duckdb.Error as error:
+            raise InputError(f"{source.spec.path}: not a readable DuckDB database: {duckdb_message(error)}") from None
+        assert source.spec.table is not None
+        tables = [row[0] for row in self.connection.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [alias]
+        ).fetchall()]
+        if source.spec.table not in tables:
+            from auditkit.yamlsource import did_you_mean
+
+            raise InputError(
+                f"{source.spec.path}: no table {source.spec.table!r}{did_you_mean(source.spec.table, tables)}"
+            )
+        return f"{quote_identifier(alias)}.{quote_identifier(source.spec.table)}"
+
+    def _drop_quietly(self, name: str) -> None:
+        try:
+            self.connection.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")
+        except duckdb.Error:
+            pass
+
+    def columns(self, name: str) -> dict[str, str]:
+        """Column names of view ``name`` with their DuckDB types, in order."""
+        rows = self.connection.execute(f"DESCRIBE {quote_identifier(name)}").fetchall()
+        return {row[0]: row[1] for row in rows}
+
+    def row_count(self, name: str) -> int:
+        result = self.connection.execute(f"SELECT count(*) FROM {quote_identifier(name)}").fetchone()
+        assert result is not None
+        return int(result[0])
+
+    def query(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.connection.execute(sql, parameters or []).fetchall()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
