@@ -142,6 +142,7 @@ def validation_errors(document: YamlDocument, error: Any, model: type[Any]) -> C
             message = f"{dotted}: {item['msg']}"
             position = document.position(location, key=item["type"] == "missing")
         problems.append(ConfigError(message, position=position))
+    problems.sort(key=lambda problem: (problem.position.line or 0, problem.position.column or 0) if problem.position else (0, 0))
     return ConfigErrors(problems)
 
 

@@ -1,0 +1,3 @@
+from auditkit.cli.main import run
+
+run()

@@ -1,0 +1,84 @@
+"""Entry point of the ``auditkit`` command.
+
+Errors a user can cause are printed as one line each on stderr (``auditkit: error: ...``) and map to the
+documented exit codes of :class:`auditkit.errors.ExitCode`; set ``AUDITKIT_DEBUG=1`` for tracebacks.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from auditkit import __version__
+from auditkit.cli import cmd_demo, cmd_init, cmd_metrics
+from auditkit.errors import AuditkitError, ExitCode
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  ok: nothing at or above the failure threshold failed
+  1  policy violations
+  2  usage, configuration, policy or input error
+  3  inconclusive results (with --fail-on-inconclusive)
+  4  internal error (a bug: rerun with AUDITKIT_DEBUG=1 and report it)"""
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXIT_CODES_HELP,
+    invoke_without_command=True,
+)
+@click.version_option(__version__, "-V", "--version", prog_name="auditkit")
+@click.pass_context
+def cli(context: click.Context) -> None:
+    """Audit machine-learning models: exact fairness, performance, drift and data-quality metrics
+    computed in DuckDB, checked against declarative policies.
+
+    Start with `auditkit demo`, or `auditkit init --data FILE` to write a project file.
+    """
+    if context.invoked_subcommand is None:
+        click.echo(context.get_help())
+
+
+for command in (cmd_init.init, cmd_demo.demo, cmd_metrics.metrics):
+    cli.add_command(command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code (``sys.exit`` is the caller's business)."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="auditkit", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        return int(ExitCode.ERROR)
+    except click.Abort:
+        click.echo("auditkit: aborted", err=True)
+        return 130
+    except AuditkitError as error:
+        report_error(error)
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("auditkit: interrupted", err=True)
+        return 130
+    except Exception as error:
+        if os.environ.get("AUDITKIT_DEBUG"):
+            raise
+        name = type(error).__name__
+        click.echo(f"auditkit: internal error: {name}: {error} (rerun with AUDITKIT_DEBUG=1 for details)", err=True)
+        return int(ExitCode.INTERNAL)
+    return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def report_error(error: AuditkitError) -> None:
+    """Print each line of ``error`` as its own ``auditkit: error:`` line on stderr."""
+    for line in str(error).splitlines():
+        click.echo(f"auditkit: error: {line}", err=True)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

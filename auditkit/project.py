@@ -1,0 +1,295 @@
+"""The project file ``auditkit.yaml``: what to audit, with which columns, against which policies.
+
+Validated with pydantic at the boundary (unknown keys are errors that point at ``file:line:col``), then
+turned into a frozen :class:`Project` whose relative paths are resolved against the project file's folder.
+Every field can be given or overridden on the command line (:class:`Overrides`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from auditkit.data.datasets import ColumnRoles
+from auditkit.data.sources import FORMATS, SourceSpec
+from auditkit.errors import ConfigError, SourcePosition, UsageError
+from auditkit.yamlsource import load_yaml, validation_errors
+
+DEFAULT_PROJECT_FILE = "auditkit.yaml"
+DEFAULT_STORE = ".auditkit/audit.duckdb"
+Scalar = int | float | str | bool
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+class ModelSection(_Section):
+    path: str
+    """Model artifact: ``.skops`` (safe), ``.onnx``, or ``.pkl``/``.joblib`` (only when trusted)."""
+    name: str | None = None
+    """Model name shown in reports and used to scope waivers."""
+    version: str | None = None
+    """Model version shown in reports."""
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+    """Pinned sha256 of the artifact; a pickle or joblib file loads only when its digest matches."""
+
+
+class SourceSection(_Section):
+    path: str
+    """File, glob, or folder of (hive-partitioned) Parquet files."""
+    format: Literal["csv", "parquet", "arrow", "jsonl", "duckdb"] | None = None
+    """Format when it cannot be told from the file name."""
+    table: str | None = None
+    """Table name inside a DuckDB database file."""
+
+
+class DataSection(_Section):
+    current: str | SourceSection
+    """The dataset under audit (predictions in production, or a test set)."""
+    reference: str | SourceSection | None = None
+    """The training or baseline dataset that drift is measured against."""
+    where: str | None = None
+    """SQL predicate applied to both datasets (e.g. a published analysis' population filter)."""
+
+
+class ColumnsSection(_Section):
+    label: str | None = None
+    """Observed outcome."""
+    prediction: str | None = None
+    """Model decision (binary for classification)."""
+    score: str | None = None
+    """Model score or probability."""
+    threshold: float | None = None
+    """Decision threshold: a score at or above it is a positive decision (when there is no prediction)."""
+    sensitive: list[str] = Field(default_factory=list)
+    """Protected or sensitive attributes to disaggregate by."""
+    id: str | None = None
+    """Row identifier (checked for duplicates)."""
+    weight: str | None = None
+    """Sample weight."""
+    timestamp: str | None = None
+    """Event time."""
+    features: list[str] | None = None
+    """Model inputs; default: every column without another role."""
+    positive_label: Scalar = 1
+    """Label value of the positive (favourable) class."""
+    positive_prediction: Scalar | None = None
+    """Prediction value meaning a positive decision; default: ``positive_label``."""
+    task: Literal["classification", "regression"] = "classification"
+    """Kind of model."""
+
+
+class ReportSection(_Section):
+    title: str | None = None
+    """Report title."""
+    organisation: str | None = None
+    """Organisation named on the cover."""
+
+
+class ProjectFile(_Section):
+    model: ModelSection | None = None
+    data: DataSection
+    columns: ColumnsSection = Field(default_factory=ColumnsSection)
+    policies: list[str] = Field(default_factory=list)
+    """Policy files and built-in packs (``builtin:NAME``)."""
+    waivers: str | None = None
+    """Waivers file."""
+    store: str = DEFAULT_STORE
+    """Audit trail database."""
+    report: ReportSection = Field(default_factory=ReportSection)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model artifact to load, with what is needed to decide whether to trust it."""
+
+    path: Path
+    name: str | None = None
+    version: str | None = None
+    sha256: str | None = None
+    trust: bool = False
+
+
+@dataclass(frozen=True)
+class Project:
+    """A resolved project: everything an audit needs, with absolute paths."""
+
+    base: Path
+    current: SourceSpec
+    roles: ColumnRoles
+    path: Path | None = None
+    reference: SourceSpec | None = None
+    where: str | None = None
+    model: ModelSpec | None = None
+    policies: tuple[str, ...] = ()
+    waivers: Path | None = None
+    store: Path = Path(DEFAULT_STORE)
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Values given on the command line; ``None`` (or empty) means "keep the project file's"."""
+
+    data: str | None = None
+    reference: str | None = None
+    model: str | None = None
+    trust_model: bool = False
+    policies: tuple[str, ...] = ()
+    waivers: str | None = None
+    label: str | None = None
+    prediction: str | None = None
+    score: str | None = None
+    threshold: float | None = None
+    sensitive: tuple[str, ...] = ()
+    where: str | None = None
+    positive_label: str | None = None
+    positive_prediction: str | None = None
+
+
+def read_project_file(path: Path) -> ProjectFile:
+    """Parse and validate ``path``; every problem is reported with its file, line and column."""
+    document = load_yaml(path)
+    if not isinstance(document.data, dict):
+        raise ConfigError("the project file must be a mapping of keys to values", position=SourcePosition(str(path), 1, 1))
+    try:
+        return ProjectFile.model_validate(document.data)
+    except ValidationError as error:
+        raise validation_errors(document, error, ProjectFile) from None
+
+
+def load_project(config: Path | None, overrides: Overrides, *, search_cwd: bool = True) -> Project:
+    """The project from ``config`` (or ``./auditkit.yaml`` if present), with ``overrides`` applied."""
+    if config is None and search_cwd and Path(DEFAULT_PROJECT_FILE).is_file():
+        config = Path(DEFAULT_PROJECT_FILE)
+    if config is None:
+        return _project_from_overrides(overrides)
+    if not config.is_file():
+        raise ConfigError("project file not found", position=SourcePosition(str(config)))
+    project = _resolve(read_project_file(config), config)
+    return apply_overrides(project, overrides)
+
+
+def _source(section: str | SourceSection | None, base: Path) -> SourceSpec | None:
+    if section is None:
+        return None
+    if isinstance(section, str):
+        spec = SourceSpec.parse(section)
+    else:
+        spec = SourceSpec(path=section.path, format=section.format, table=section.table)
+    return replace(spec, path=str(_absolute(spec.path, base)))
+
+
+def _absolute(path: str, base: Path) -> Path:
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else (base / candidate)
+
+
+def _roles(columns: ColumnsSection) -> ColumnRoles:
+    return ColumnRoles(
+        label=columns.label,
+        prediction=columns.prediction,
+        score=columns.score,
+        threshold=columns.threshold,
+        sensitive=tuple(columns.sensitive),
+        id=columns.id,
+        weight=columns.weight,
+        timestamp=columns.timestamp,
+        features=tuple(columns.features) if columns.features is not None else None,
+        positive_label=columns.positive_label,
+        positive_prediction=columns.positive_prediction,
+        task=columns.task,
+    )
+
+
+def _resolve(parsed: ProjectFile, config: Path) -> Project:
+    base = config.resolve().parent
+    current = _source(parsed.data.current, base)
+    assert current is not None
+    model = None
+    if parsed.model is not None:
+        model = ModelSpec(
+            path=_absolute(parsed.model.path, base),
+            name=parsed.model.name,
+            version=parsed.model.version,
+            sha256=parsed.model.sha256.lower() if parsed.model.sha256 else None,
+        )
+    return Project(
+        base=base,
+        path=config.resolve(),
+        current=current,
+        reference=_source(parsed.data.reference, base),
+        where=parsed.data.where,
+        roles=_roles(parsed.columns),
+        model=model,
+        policies=tuple(_policy_reference(policy, base) for policy in parsed.policies),
+        waivers=_absolute(parsed.waivers, base) if parsed.waivers else None,
+        store=_absolute(parsed.store, base),
+        report=parsed.report.model_dump(exclude_none=True),
+    )
+
+
+def _policy_reference(reference: str, base: Path) -> str:
+    return reference if reference.startswith("builtin:") else str(_absolute(reference, base))
+
+
+def _project_from_overrides(overrides: Overrides) -> Project:
+    if overrides.data is None:
+        raise UsageError(f"no data: pass --data FILE or a project file (-c {DEFAULT_PROJECT_FILE})")
+    base = Path.cwd()
+    project = Project(base=base, current=SourceSpec.parse(overrides.data), roles=ColumnRoles())
+    return apply_overrides(project, overrides)
+
+
+def apply_overrides(project: Project, overrides: Overrides) -> Project:
+    """Replace the project's values with those given on the command line."""
+    cwd = Path.cwd()
+    changes: dict[str, Any] = {}
+    if overrides.data:
+        changes["current"] = _cli_source(overrides.data, cwd)
+    if overrides.reference:
+        changes["reference"] = _cli_source(overrides.reference, cwd)
+    if overrides.where:
+        changes["where"] = overrides.where
+    if overrides.policies:
+        changes["policies"] = tuple(_policy_reference(policy, cwd) for policy in overrides.policies)
+    if overrides.waivers:
+        changes["waivers"] = _absolute(overrides.waivers, cwd)
+    model = _model_override(project.model, overrides, cwd)
+    if model is not None:
+        changes["model"] = model
+    changes["roles"] = _roles_override(project.roles, overrides)
+    return replace(project, **changes)
+
+
+def _cli_source(text: str, cwd: Path) -> SourceSpec:
+    spec = SourceSpec.parse(text)
+    return replace(spec, path=str(_absolute(spec.path, cwd)))
+
+
+def _model_override(model: ModelSpec | None, overrides: Overrides, cwd: Path) -> ModelSpec | None:
+    if overrides.model:
+        base = model or ModelSpec(path=Path())
+        return replace(base, path=_absolute(overrides.model, cwd), sha256=None if model is None else model.sha256,
+                       trust=overrides.trust_model)
+    if model is not None and overrides.trust_model:
+        return replace(model, trust=True)
+    return None
+
+
+def _roles_override(roles: ColumnRoles, overrides: Overrides) -> ColumnRoles:
+    changes: dict[str, Any] = {
+        name: getattr(overrides, name)
+        for name in ("label", "prediction", "score", "threshold", "positive_label", "positive_prediction")
+        if getattr(overrides, name) is not None
+    }
+    if overrides.sensitive:
+        changes["sensitive"] = overrides.sensitive
+    if overrides.score and overrides.prediction is None and "threshold" in changes:
+        # A score with a threshold on the command line decides; a prediction from the file would override it.
+        changes["prediction"] = None
+    return replace(roles, **changes)

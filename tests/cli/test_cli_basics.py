@@ -1,0 +1,57 @@
+"""The command line's contract: help, version, exit codes, one-line errors on stderr."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from auditkit import __version__
+from auditkit.cli.main import main
+from auditkit.errors import ExitCode
+
+
+def run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "auditkit", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_help_lists_commands_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "init", "metrics"):
+        assert command in out
+    assert "Exit codes" in out and "inconclusive" in out
+
+
+def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["metrics", "--no-such-option"]) == ExitCode.ERROR
+    assert "No such option" in capsys.readouterr().err
+
+
+def test_missing_data_file_is_one_line_without_traceback(tmp_path: Path) -> None:
+    result = run(["metrics", "--data", str(tmp_path / "nope.csv"), "--label", "y", "--prediction", "p", "--by", "g"])
+    assert result.returncode == ExitCode.ERROR
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"auditkit: error: {tmp_path / 'nope.csv'}: no such file or folder"]
+
+
+def test_wrong_column_names_the_closest(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("label,pred,race\n1,1,a\n0,1,b\n")
+    result = run(["metrics", "--data", str(data), "--label", "labl", "--prediction", "pred", "--by", "race"])
+    assert result.returncode == ExitCode.ERROR
+    assert "Traceback" not in result.stderr
+    assert "label column 'labl' not found; did you mean 'label'?" in result.stderr
+
+
+def test_bare_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    assert "Commands:" in capsys.readouterr().out

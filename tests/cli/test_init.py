@@ -1,0 +1,55 @@
+"""``auditkit init`` guesses roles from names and values and leaves TODOs for the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from auditkit.cli.main import main
+from auditkit.errors import ExitCode
+from auditkit.project import Overrides, load_project
+
+
+def make_dataset(path: Path) -> None:
+    rows = 200
+    table = pa.table({
+        "applicant_id": [f"A{i:04d}" for i in range(rows)],
+        "income": [1000.0 + i for i in range(rows)],
+        "sex": ["Female" if i % 2 else "Male" for i in range(rows)],
+        "race": [["White", "Black", "Asian"][i % 3] for i in range(rows)],
+        "age": list(range(rows)),
+        "approval_score": [i / rows for i in range(rows)],
+        "defaulted": [i % 3 == 0 for i in range(rows)],
+    })
+    pq.write_table(table, path)
+
+
+def test_init_writes_a_loadable_project_with_guesses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "scored.parquet"
+    make_dataset(data)
+    out = tmp_path / "auditkit.yaml"
+    assert main(["init", "--data", str(data), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "TODO" in text
+    project = load_project(out, Overrides())
+    assert project.current.path == str(data)
+    assert project.roles.label == "defaulted"
+    assert project.roles.score == "approval_score"
+    assert project.roles.threshold == 0.5
+    assert project.roles.sensitive == ("sex", "race")
+    assert project.roles.id == "applicant_id"
+    err = capsys.readouterr().err
+    assert "'age' looks protected" in err
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "scored.parquet"
+    make_dataset(data)
+    out = tmp_path / "auditkit.yaml"
+    out.write_text("keep me\n")
+    assert main(["init", "--data", str(data), "--out", str(out)]) == ExitCode.ERROR
+    assert out.read_text() == "keep me\n"
+    assert "already exists" in capsys.readouterr().err
