@@ -40,8 +40,13 @@ def open_project(
     """Register the project's datasets as views and validate their column roles."""
     workspace = workspace or Workspace()
     current = load_dataset(
-        workspace, CURRENT, project.current, project.roles,
-        where=project.where, base=project.base, require_outcomes=require_outcomes,
+        workspace,
+        CURRENT,
+        project.current,
+        project.roles,
+        where=project.where,
+        base=project.base,
+        require_outcomes=require_outcomes,
     )
     reference = None
     if project.reference is not None:
@@ -55,20 +60,30 @@ def _load_reference(workspace: Workspace, project: Project) -> Dataset:
     workspace.register(REFERENCE, source, where=project.where)
     roles = _roles_present(project.roles, set(workspace.columns(REFERENCE)))
     return load_dataset(
-        workspace, REFERENCE, project.reference, roles,
-        where=project.where, base=project.base, require_outcomes=False,
+        workspace,
+        REFERENCE,
+        project.reference,
+        roles,
+        where=project.where,
+        base=project.base,
+        require_outcomes=False,
     )
 
 
 def _roles_present(roles: ColumnRoles, columns: set[str]) -> ColumnRoles:
     """The roles whose columns the reference has (a training set may lack predictions or weights)."""
+
     def keep(column: str | None) -> str | None:
         return column if column in columns else None
 
     return replace(
         roles,
-        label=keep(roles.label), prediction=keep(roles.prediction), score=keep(roles.score),
-        id=keep(roles.id), weight=keep(roles.weight), timestamp=keep(roles.timestamp),
+        label=keep(roles.label),
+        prediction=keep(roles.prediction),
+        score=keep(roles.score),
+        id=keep(roles.id),
+        weight=keep(roles.weight),
+        timestamp=keep(roles.timestamp),
         sensitive=tuple(column for column in roles.sensitive if column in columns),
     )
 
@@ -83,7 +98,9 @@ def typed_reference_groups(dataset: Dataset, given: Mapping[str, str]) -> dict[s
     typed: dict[str, Any] = {}
     for column, text in given.items():
         if column not in dataset.schema:
-            raise UsageError(f"--reference-group: no column {column!r}{did_you_mean(column, dataset.schema)}")
+            raise UsageError(
+                f"--reference-group: no column {column!r}{did_you_mean(column, dataset.schema)}"
+            )
         typed[column] = _typed_value(text, dataset.schema[column])
     return typed
 
@@ -91,7 +108,13 @@ def typed_reference_groups(dataset: Dataset, given: Mapping[str, str]) -> dict[s
 def _typed_value(text: str, column_type: str) -> Any:
     if column_type == "BOOLEAN":
         return text.strip().lower() in {"1", "true", "yes"}
-    if column_type.endswith("INT") or column_type in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}:
+    if column_type.endswith("INT") or column_type in {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+    }:
         try:
             return int(text)
         except ValueError:
@@ -120,7 +143,9 @@ def compute_project_metrics(
     for grouping in groupings:
         for column in grouping:
             if column not in loaded.current.schema:
-                raise UsageError(f"--by: no column {column!r}{did_you_mean(column, loaded.current.schema)}")
+                raise UsageError(
+                    f"--by: no column {column!r}{did_you_mean(column, loaded.current.schema)}"
+                )
     return compute_metrics(
         loaded.workspace,
         loaded.current,

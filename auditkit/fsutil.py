@@ -11,14 +11,18 @@ from typing import IO
 
 
 @contextmanager
-def atomic_writer(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[str]]:
+def atomic_writer(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf-8"
+) -> Iterator[IO[str]]:
     """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds.
 
     A reader never sees a half-written output, and a failure leaves any previous file untouched.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(descriptor, mode, encoding=encoding if "b" not in mode else None) as handle:
             yield handle

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from auditkit.data.datasets import ColumnRoles
-from auditkit.data.sources import FORMATS, SourceSpec
+from auditkit.data.sources import SourceSpec
 from auditkit.errors import ConfigError, SourcePosition, UsageError
 from auditkit.yamlsource import load_yaml, validation_errors
 
@@ -155,7 +155,10 @@ def read_project_file(path: Path) -> ProjectFile:
     """Parse and validate ``path``; every problem is reported with its file, line and column."""
     document = load_yaml(path)
     if not isinstance(document.data, dict):
-        raise ConfigError("the project file must be a mapping of keys to values", position=SourcePosition(str(path), 1, 1))
+        raise ConfigError(
+            "the project file must be a mapping of keys to values",
+            position=SourcePosition(str(path), 1, 1),
+        )
     try:
         return ProjectFile.model_validate(document.data)
     except ValidationError as error:
@@ -274,8 +277,12 @@ def _cli_source(text: str, cwd: Path) -> SourceSpec:
 def _model_override(model: ModelSpec | None, overrides: Overrides, cwd: Path) -> ModelSpec | None:
     if overrides.model:
         base = model or ModelSpec(path=Path())
-        return replace(base, path=_absolute(overrides.model, cwd), sha256=None if model is None else model.sha256,
-                       trust=overrides.trust_model)
+        return replace(
+            base,
+            path=_absolute(overrides.model, cwd),
+            sha256=None if model is None else model.sha256,
+            trust=overrides.trust_model,
+        )
     if model is not None and overrides.trust_model:
         return replace(model, trust=True)
     return None
@@ -284,7 +291,14 @@ def _model_override(model: ModelSpec | None, overrides: Overrides, cwd: Path) ->
 def _roles_override(roles: ColumnRoles, overrides: Overrides) -> ColumnRoles:
     changes: dict[str, Any] = {
         name: getattr(overrides, name)
-        for name in ("label", "prediction", "score", "threshold", "positive_label", "positive_prediction")
+        for name in (
+            "label",
+            "prediction",
+            "score",
+            "threshold",
+            "positive_label",
+            "positive_prediction",
+        )
         if getattr(overrides, name) is not None
     }
     if overrides.sensitive:

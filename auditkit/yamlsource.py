@@ -58,19 +58,22 @@ class _Builder:
             return self._mapping(node, location)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*location, index)) for index, item in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+        return self.constructor.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, location: Location) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = self.constructor.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.constructor.construct_object(key_node, deep=True)
             child = (*location, key)
             if key in result:
                 line, column = _mark(key_node)
                 first_line, _ = self.document.key_positions[child]
                 position = SourcePosition(self.document.path, line, column)
                 self.errors.append(
-                    ConfigError(f"duplicate key {key!r} (first defined on line {first_line})", position=position)
+                    ConfigError(
+                        f"duplicate key {key!r} (first defined on line {first_line})",
+                        position=position,
+                    )
                 )
                 continue
             self.document.key_positions[child] = _mark(key_node)
@@ -91,13 +94,19 @@ def load_yaml(path: str | Path, *, text: str | None = None) -> YamlDocument:
         except FileNotFoundError:
             raise ConfigError("file not found", position=SourcePosition(display)) from None
         except (OSError, UnicodeDecodeError) as error:
-            raise ConfigError(f"cannot read file: {error}", position=SourcePosition(display)) from None
+            raise ConfigError(
+                f"cannot read file: {error}", position=SourcePosition(display)
+            ) from None
     document = YamlDocument(path=display, data=None)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        position = SourcePosition(display, mark.line + 1, mark.column + 1) if mark else SourcePosition(display)
+        position = (
+            SourcePosition(display, mark.line + 1, mark.column + 1)
+            if mark
+            else SourcePosition(display)
+        )
         problem = error.problem or error.context or "malformed YAML"
         raise ConfigError(f"malformed YAML: {problem}", position=position) from None
     if node is None:
@@ -107,7 +116,11 @@ def load_yaml(path: str | Path, *, text: str | None = None) -> YamlDocument:
         document.data = builder.build(node, ())
     except yaml.constructor.ConstructorError as error:
         mark = error.problem_mark
-        position = SourcePosition(display, mark.line + 1, mark.column + 1) if mark else SourcePosition(display)
+        position = (
+            SourcePosition(display, mark.line + 1, mark.column + 1)
+            if mark
+            else SourcePosition(display)
+        )
         raise ConfigError(f"invalid YAML value: {error.problem}", position=position) from None
     if builder.errors:
         raise ConfigErrors(builder.errors)
@@ -142,13 +155,21 @@ def validation_errors(document: YamlDocument, error: Any, model: type[Any]) -> C
             message = f"{dotted}: {item['msg']}"
             position = document.position(location, key=item["type"] == "missing")
         problems.append(ConfigError(message, position=position))
-    problems.sort(key=lambda problem: (problem.position.line or 0, problem.position.column or 0) if problem.position else (0, 0))
+    problems.sort(
+        key=lambda problem: (
+            (problem.position.line or 0, problem.position.column or 0)
+            if problem.position
+            else (0, 0)
+        )
+    )
     return ConfigErrors(problems)
 
 
 def _is_union_tag(part: str | int) -> bool:
     # pydantic inserts the name of a union member ("str", "DataSource") into error locations.
-    return isinstance(part, str) and (part[:1].isupper() or part in {"str", "int", "float", "bool", "list[str]"})
+    return isinstance(part, str) and (
+        part[:1].isupper() or part in {"str", "int", "float", "bool", "list[str]"}
+    )
 
 
 def _allowed_fields(model: type[Any], location: Sequence[str | int]) -> list[str]:

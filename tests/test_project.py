@@ -37,11 +37,20 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_contract_example_loads_with_paths_resolved(tmp_path: Path) -> None:
     project = load_project(write(tmp_path, CONTRACT_EXAMPLE), Overrides())
     assert project.current.path == str(tmp_path / "sample_data/applications_2026q3.parquet")
-    assert project.reference is not None and project.reference.path.endswith("applications_train.parquet")
+    assert project.reference is not None and project.reference.path.endswith(
+        "applications_train.parquet"
+    )
     assert project.roles.label == "defaulted"
     assert project.roles.sensitive == ("sex", "race", "age_band")
-    assert project.policies == (str(tmp_path / "policies/baseline.yaml"), "builtin:eeoc-four-fifths")
-    assert project.model is not None and project.model.name == "credit-risk" and project.model.version == "3.2.0"
+    assert project.policies == (
+        str(tmp_path / "policies/baseline.yaml"),
+        "builtin:eeoc-four-fifths",
+    )
+    assert (
+        project.model is not None
+        and project.model.name == "credit-risk"
+        and project.model.version == "3.2.0"
+    )
     assert project.store == tmp_path / ".auditkit/audit.duckdb"
     assert project.report["organisation"] == "Example Bank"
 
@@ -51,7 +60,9 @@ def messages(error: ConfigError) -> list[str]:
 
 
 def test_unknown_keys_are_reported_together_with_positions_and_suggestions(tmp_path: Path) -> None:
-    path = write(tmp_path, "data:\n  current: a.csv\n  refrence: b.csv\ncolumns:\n  sensitve: [race]\n")
+    path = write(
+        tmp_path, "data:\n  current: a.csv\n  refrence: b.csv\ncolumns:\n  sensitve: [race]\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_project(path, Overrides())
     assert messages(caught.value) == [
@@ -71,7 +82,9 @@ def test_duplicate_keys_are_errors(tmp_path: Path) -> None:
     path = write(tmp_path, "data: {current: a.csv}\ncolumns:\n  label: y\n  label: z\n")
     with pytest.raises(ConfigError) as caught:
         load_project(path, Overrides())
-    assert messages(caught.value) == [f"{path}:4:3: duplicate key 'label' (first defined on line 3)"]
+    assert messages(caught.value) == [
+        f"{path}:4:3: duplicate key 'label' (first defined on line 3)"
+    ]
 
 
 def test_malformed_yaml_points_at_the_problem(tmp_path: Path) -> None:
@@ -99,8 +112,15 @@ def test_pinned_sha_must_be_a_sha256(tmp_path: Path) -> None:
 def test_command_line_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     path = write(tmp_path, CONTRACT_EXAMPLE)
-    overrides = Overrides(data="other.csv", label="outcome", score="s", threshold=0.3, sensitive=("sex",),
-                          where="age > 20", trust_model=True)
+    overrides = Overrides(
+        data="other.csv",
+        label="outcome",
+        score="s",
+        threshold=0.3,
+        sensitive=("sex",),
+        where="age > 20",
+        trust_model=True,
+    )
     project = load_project(path, overrides)
     assert project.current.path == str(tmp_path / "other.csv")
     assert project.roles.label == "outcome"

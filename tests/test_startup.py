@@ -5,12 +5,25 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("shap", "sklearn", "weasyprint", "textual", "matplotlib", "pandas", "fairlearn", "scipy", "skops", "onnxruntime")
+HEAVY = (
+    "shap",
+    "sklearn",
+    "weasyprint",
+    "textual",
+    "matplotlib",
+    "pandas",
+    "fairlearn",
+    "scipy",
+    "skops",
+    "onnxruntime",
+)
 
 
 def modules_loaded_by(statement: str) -> set[str]:
     code = f"import sys; {statement}; print(' '.join(sorted(sys.modules)))"
-    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
     return {name.split(".")[0] for name in output.split()}
 
 
@@ -24,4 +37,9 @@ def test_help_loads_no_heavy_library_nor_duckdb() -> None:
         "from auditkit.cli.main import main; import contextlib, io\n"
         "with contextlib.redirect_stdout(io.StringIO()): main(['--help'])"
     )
-    assert loaded.isdisjoint((*HEAVY, "duckdb", "pyarrow", "numpy")), loaded & {*HEAVY, "duckdb", "pyarrow", "numpy"}
+    assert loaded.isdisjoint((*HEAVY, "duckdb", "pyarrow", "numpy")), loaded & {
+        *HEAVY,
+        "duckdb",
+        "pyarrow",
+        "numpy",
+    }

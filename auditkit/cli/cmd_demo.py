@@ -12,8 +12,14 @@ SAMPLE_PROJECT = "auditkit.yaml"
 
 
 @click.command(short_help="Run the demo audit on the bundled sample data.")
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("auditkit-demo"), show_default=True,
-              help="Folder for the demo's outputs.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("auditkit-demo"),
+    show_default=True,
+    help="Folder for the demo's outputs.",
+)
 def demo(out: Path) -> int:
     """Audit the bundled sample credit model and say where the outputs went.
 
@@ -29,10 +35,14 @@ def demo(out: Path) -> int:
     project = load_project(sample_data_dir() / SAMPLE_PROJECT, Overrides())
     loaded = open_project(project)
     groupings = [(column,) for column in project.roles.sensitive] + [("sex", "race")]
-    report = compute_project_metrics(loaded, by=groupings, reference_groups={"race": "White", "sex": "Male"})
+    report = compute_project_metrics(
+        loaded, by=groupings, reference_groups={"race": "White", "sex": "Male"}
+    )
     document = report.to_dict()
     outputs = {"metrics.json": document}
-    text = render_metrics_text(document, ["selection_rate", "tpr", "fpr", "precision", "roc_auc"], describe_source(loaded))
+    text = render_metrics_text(
+        document, ["selection_rate", "tpr", "fpr", "precision", "roc_auc"], describe_source(loaded)
+    )
     outputs |= _drift_and_quality(loaded)
     for name, content in outputs.items():
         _write_json(out / name, content)
@@ -50,8 +60,12 @@ def _drift_and_quality(loaded: Any) -> dict[str, Any]:
 
     outputs: dict[str, Any] = {}
     if loaded.reference is not None:
-        outputs["drift.json"] = compute_drift(loaded.workspace, loaded.reference, loaded.current).to_dict()
-    outputs["quality.json"] = compute_data_quality(loaded.workspace, loaded.current, loaded.reference).to_dict()
+        outputs["drift.json"] = compute_drift(
+            loaded.workspace, loaded.reference, loaded.current
+        ).to_dict()
+    outputs["quality.json"] = compute_data_quality(
+        loaded.workspace, loaded.current, loaded.reference
+    ).to_dict()
     return outputs
 
 
@@ -59,7 +73,11 @@ def _drift_summary(drift: dict[str, Any] | None) -> str:
     if not drift:
         return ""
     features = sorted(drift["features"], key=lambda feature: -(feature.get("psi") or 0.0))
-    shifted = [f"{feature['column']} (PSI {feature['psi']:.3f})" for feature in features if (feature.get("psi") or 0) > 0.1]
+    shifted = [
+        f"{feature['column']} (PSI {feature['psi']:.3f})"
+        for feature in features
+        if (feature.get("psi") or 0) > 0.1
+    ]
     if not shifted:
         return "drift: no feature with PSI above 0.1 against the reference\n"
     return "drift against the reference: " + ", ".join(shifted) + "\n"
@@ -68,4 +86,6 @@ def _drift_summary(drift: dict[str, Any] | None) -> str:
 def _write_json(path: Path, content: Any) -> None:
     from auditkit.fsutil import write_text_atomic
 
-    write_text_atomic(path, json.dumps(content, indent=2, allow_nan=False, ensure_ascii=False) + "\n")
+    write_text_atomic(
+        path, json.dumps(content, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    )

@@ -9,11 +9,19 @@ import click
 
 
 @click.command(short_help="Write a starter auditkit.yaml for a dataset.")
-@click.option("--data", required=True, metavar="FILE", help="Dataset to inspect (any supported format).")
+@click.option(
+    "--data", required=True, metavar="FILE", help="Dataset to inspect (any supported format)."
+)
 @click.option("--reference", metavar="FILE", help="Reference (training) dataset, if any.")
 @click.option("--model", metavar="FILE", help="Model artifact, if any.")
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("auditkit.yaml"), show_default=True,
-              help="Project file to write.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("auditkit.yaml"),
+    show_default=True,
+    help="Project file to write.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing project file.")
 def init(data: str, reference: str | None, model: str | None, out: Path, force: bool) -> int:
     """Guess column roles from a dataset and write a starter project file.
@@ -21,20 +29,27 @@ def init(data: str, reference: str | None, model: str | None, out: Path, force: 
     Label-, score-, prediction- and protected-attribute-like columns are recognised by name and values;
     what cannot be guessed is left as a TODO comment to fill in.
     """
+    from auditkit.data import load_dataset
     from auditkit.data.datasets import ColumnRoles
+    from auditkit.data.guess import guess_roles, render_project_file
     from auditkit.data.sources import SourceSpec
     from auditkit.data.workspace import Workspace
-    from auditkit.data import load_dataset
     from auditkit.errors import UsageError
     from auditkit.fsutil import write_text_atomic
-    from auditkit.data.guess import guess_roles, render_project_file
 
     if out.exists() and not force:
         raise UsageError(f"{out} already exists (use --force to overwrite)")
     with Workspace() as workspace:
-        dataset = load_dataset(workspace, "current", SourceSpec.parse(data), ColumnRoles(), require_outcomes=False)
+        dataset = load_dataset(
+            workspace, "current", SourceSpec.parse(data), ColumnRoles(), require_outcomes=False
+        )
         guess = guess_roles(workspace, dataset)
-    text = render_project_file(guess, data=_relative(data, out), reference=_relative(reference, out), model=_relative(model, out))
+    text = render_project_file(
+        guess,
+        data=_relative(data, out),
+        reference=_relative(reference, out),
+        model=_relative(model, out),
+    )
     write_text_atomic(out, text)
     click.echo(f"wrote {out}: {guess.summary()}", err=True)
     for line in guess.todo:

@@ -15,17 +15,49 @@ DEFAULT_TEXT_METRICS = ("selection_rate", "base_rate", "accuracy", "tpr", "fpr",
 
 @click.command(short_help="Per-group performance and fairness metrics.")
 @project_options
-@click.option("--by", "by", multiple=True, metavar="COL[,COL...]",
-              help="Group by a column; COL1,COL2 is their intersection (repeatable; default: each --sensitive).")
-@click.option("--reference-group", multiple=True, metavar="COL=VALUE",
-              help="Reference group for ratio/difference_to_reference (repeatable).")
-@click.option("--metrics", "metric_keys", metavar="KEY,...", help="Compute only these metrics (default: all that apply).")
-@click.option("--confidence", type=click.FloatRange(0.5, 0.9999), default=0.95, show_default=True,
-              help="Confidence level of the intervals.")
-@click.option("--min-group-size", type=click.IntRange(min=1), default=30, show_default=True,
-              help="Groups smaller than this are marked inconclusive.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@click.option(
+    "--by",
+    "by",
+    multiple=True,
+    metavar="COL[,COL...]",
+    help="Group by a column; COL1,COL2 is their intersection (repeatable; default: each --sensitive).",
+)
+@click.option(
+    "--reference-group",
+    multiple=True,
+    metavar="COL=VALUE",
+    help="Reference group for ratio/difference_to_reference (repeatable).",
+)
+@click.option(
+    "--metrics",
+    "metric_keys",
+    metavar="KEY,...",
+    help="Compute only these metrics (default: all that apply).",
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 0.9999),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of the intervals.",
+)
+@click.option(
+    "--min-group-size",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Groups smaller than this are marked inconclusive.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout."
+)
 def metrics(**options: Any) -> int:
     """Per-group performance and fairness metrics, computed exactly in DuckDB.
 
@@ -47,7 +79,9 @@ def metrics(**options: Any) -> int:
     keys = _metric_keys(options["metric_keys"], METRICS)
     loaded = open_project(project)
     if not groupings and not loaded.current.roles.sensitive:
-        raise UsageError("nothing to group by: pass --by COL (or --sensitive COL, or columns.sensitive in the project file)")
+        raise UsageError(
+            "nothing to group by: pass --by COL (or --sensitive COL, or columns.sensitive in the project file)"
+        )
     report = compute_project_metrics(
         loaded,
         by=groupings,
@@ -62,7 +96,11 @@ def metrics(**options: Any) -> int:
     else:
         from auditkit.cli.render_metrics import render_metrics_text
 
-        shown = [key for key in (keys or DEFAULT_TEXT_METRICS) if key in METRICS and key not in ("n", "tp", "fp", "tn", "fn")]
+        shown = [
+            key
+            for key in (keys or DEFAULT_TEXT_METRICS)
+            if key in METRICS and key not in ("n", "tp", "fp", "tn", "fn")
+        ]
         text = render_metrics_text(document, shown, describe_source(loaded))
     _emit(text, options["output"])
     return 0

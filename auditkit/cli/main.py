@@ -49,7 +49,11 @@ for command in (cmd_init.init, cmd_demo.demo, cmd_metrics.metrics):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code (``sys.exit`` is the caller's business)."""
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name="auditkit", standalone_mode=False)
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="auditkit",
+            standalone_mode=False,
+        )
     except click.exceptions.Exit as done:
         return int(done.exit_code)
     except click.ClickException as error:
@@ -68,7 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("AUDITKIT_DEBUG"):
             raise
         name = type(error).__name__
-        click.echo(f"auditkit: internal error: {name}: {error} (rerun with AUDITKIT_DEBUG=1 for details)", err=True)
+        click.echo(
+            f"auditkit: internal error: {name}: {error} (rerun with AUDITKIT_DEBUG=1 for details)",
+            err=True,
+        )
         return int(ExitCode.INTERNAL)
     return int(result) if isinstance(result, int) else int(ExitCode.OK)
 

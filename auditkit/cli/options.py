@@ -16,19 +16,49 @@ F = TypeVar("F", bound=Callable[..., Any])
 def project_options(function: F) -> F:
     """Options that override ``auditkit.yaml`` (or stand in for it)."""
     decorators = [
-        click.option("-c", "--config", type=click.Path(path_type=Path), help="Project file (default: ./auditkit.yaml if present)."),
-        click.option("--data", metavar="FILE", help="Dataset: CSV, Parquet (file, glob, folder), Arrow/Feather, JSON lines, or DB.duckdb::TABLE."),
+        click.option(
+            "-c",
+            "--config",
+            type=click.Path(path_type=Path),
+            help="Project file (default: ./auditkit.yaml if present).",
+        ),
+        click.option(
+            "--data",
+            metavar="FILE",
+            help="Dataset: CSV, Parquet (file, glob, folder), Arrow/Feather, JSON lines, or DB.duckdb::TABLE.",
+        ),
         click.option("--reference", metavar="FILE", help="Reference (training) dataset for drift."),
-        click.option("--model", metavar="FILE", help="Model artifact (.skops, .onnx; .pkl/.joblib only with --trust-model)."),
-        click.option("--trust-model", is_flag=True, help="Allow loading a pickle/joblib model (runs code from the file)."),
+        click.option(
+            "--model",
+            metavar="FILE",
+            help="Model artifact (.skops, .onnx; .pkl/.joblib only with --trust-model).",
+        ),
+        click.option(
+            "--trust-model",
+            is_flag=True,
+            help="Allow loading a pickle/joblib model (runs code from the file).",
+        ),
         click.option("--label", metavar="COL", help="Observed outcome column."),
         click.option("--prediction", metavar="COL", help="Model decision column."),
         click.option("--score", metavar="COL", help="Model score column."),
-        click.option("--threshold", type=float, metavar="T", help="Score at or above T is a positive decision."),
-        click.option("--sensitive", multiple=True, metavar="COL", help="Sensitive attribute (repeatable)."),
+        click.option(
+            "--threshold",
+            type=float,
+            metavar="T",
+            help="Score at or above T is a positive decision.",
+        ),
+        click.option(
+            "--sensitive", multiple=True, metavar="COL", help="Sensitive attribute (repeatable)."
+        ),
         click.option("--where", metavar="SQL", help="SQL predicate selecting the rows to audit."),
-        click.option("--positive-label", metavar="V", help="Label value of the positive class (default 1)."),
-        click.option("--positive-prediction", metavar="V", help="Prediction value of a positive decision (default: --positive-label)."),
+        click.option(
+            "--positive-label", metavar="V", help="Label value of the positive class (default 1)."
+        ),
+        click.option(
+            "--positive-prediction",
+            metavar="V",
+            help="Prediction value of a positive decision (default: --positive-label).",
+        ),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)

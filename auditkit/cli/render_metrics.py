@@ -27,11 +27,16 @@ def group_label(group: dict[str, Any]) -> str:
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """Left-align the first column, right-align the others."""
-    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) if rows else len(headers[i]) for i in range(len(headers))]
+    widths = [
+        max(len(headers[i]), *(len(row[i]) for row in rows)) if rows else len(headers[i])
+        for i in range(len(headers))
+    ]
+
     def line(cells: Sequence[str]) -> str:
         first = cells[0].ljust(widths[0])
         rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
         return "  ".join([first, *rest]).rstrip()
+
     return [line(headers), line(["─" * width for width in widths]), *(line(row) for row in rows)]
 
 
@@ -39,7 +44,16 @@ def render_metrics_text(document: dict[str, Any], metric_keys: Sequence[str], so
     lines = [source, ""]
     headers = ["group", "n", *metric_keys]
     overall = document["overall"]
-    lines += render_table(headers, [["overall", format_value(overall["n"]), *(format_value(overall.get(k)) for k in metric_keys)]])
+    lines += render_table(
+        headers,
+        [
+            [
+                "overall",
+                format_value(overall["n"]),
+                *(format_value(overall.get(k)) for k in metric_keys),
+            ]
+        ],
+    )
     for grouping in _groupings(document):
         lines += ["", f"by {' × '.join(grouping)}"]
         rows = []
@@ -47,7 +61,13 @@ def render_metrics_text(document: dict[str, Any], metric_keys: Sequence[str], so
             if tuple(group["by"]) != grouping:
                 continue
             label = group_label(group) + (" *" if group.get("inconclusive") else "")
-            rows.append([label, format_value(group["n"]), *(format_value(group.get(k)) for k in metric_keys)])
+            rows.append(
+                [
+                    label,
+                    format_value(group["n"]),
+                    *(format_value(group.get(k)) for k in metric_keys),
+                ]
+            )
         lines += render_table(headers, rows)
         lines += _fairness_lines(document, grouping)
     if any(group.get("inconclusive") for group in document["groups"]):
@@ -70,8 +90,17 @@ def _fairness_lines(document: dict[str, Any], grouping: tuple[str, ...]) -> list
     for entry in document.get("fairness", []):
         if tuple(entry["by"]) != grouping:
             continue
-        names = ("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
-                 "equalized_odds_ratio", "impact_ratio")
-        parts = [f"{name.replace('_', ' ')} {format_value(entry.get(name))}" for name in names if name in entry]
+        names = (
+            "demographic_parity_difference",
+            "demographic_parity_ratio",
+            "equalized_odds_difference",
+            "equalized_odds_ratio",
+            "impact_ratio",
+        )
+        parts = [
+            f"{name.replace('_', ' ')} {format_value(entry.get(name))}"
+            for name in names
+            if name in entry
+        ]
         return ["  " + " · ".join(parts[:3]), "  " + " · ".join(parts[3:])] if parts else []
     return []

@@ -10,12 +10,25 @@ from auditkit.data.fingerprint import Fingerprint
 from auditkit.data.sources import ResolvedSource, SourceSpec, resolve_source
 from auditkit.data.sql import quote_identifier, quote_literal
 from auditkit.data.workspace import Workspace, duckdb_message
-from auditkit.errors import AuditkitError, InputError
+from auditkit.errors import InputError
 from auditkit.yamlsource import did_you_mean
 
 Task = Literal["classification", "regression"]
-_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                  "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
+_NUMERIC_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "REAL",
+)
 _SHOWN_VALUES = 10
 
 
@@ -85,8 +98,15 @@ class Dataset:
         if self.roles.features is not None:
             return self.roles.features
         roles = self.roles
-        taken = {roles.label, roles.prediction, roles.score, roles.id, roles.weight, roles.timestamp,
-                 *roles.sensitive}
+        taken = {
+            roles.label,
+            roles.prediction,
+            roles.score,
+            roles.id,
+            roles.weight,
+            roles.timestamp,
+            *roles.sensitive,
+        }
         return tuple(column for column in self.schema if column not in taken)
 
     def positive_sql(self, column: str, positive: Any = None) -> str:
@@ -116,11 +136,15 @@ class Dataset:
         if roles.score is not None and roles.threshold is not None:
             score = quote_identifier(roles.score)
             return f"(CASE WHEN {score} IS NULL THEN NULL WHEN {score} >= {float(roles.threshold)!r} THEN 1 ELSE 0 END)"
-        raise InputError("no prediction column and no score with a threshold are set (--prediction or --score/--threshold)")
+        raise InputError(
+            "no prediction column and no score with a threshold are set (--prediction or --score/--threshold)"
+        )
 
     @property
     def has_decision(self) -> bool:
-        return self.roles.prediction is not None or (self.roles.score is not None and self.roles.threshold is not None)
+        return self.roles.prediction is not None or (
+            self.roles.score is not None and self.roles.threshold is not None
+        )
 
     @property
     def score_sql(self) -> str | None:
@@ -128,7 +152,9 @@ class Dataset:
 
     @property
     def weight_sql(self) -> str | None:
-        return f"CAST({quote_identifier(self.roles.weight)} AS DOUBLE)" if self.roles.weight else None
+        return (
+            f"CAST({quote_identifier(self.roles.weight)} AS DOUBLE)" if self.roles.weight else None
+        )
 
 
 class DatasetProblems(InputError):
@@ -187,7 +213,9 @@ def _role_type_problems(dataset: Dataset, require_outcomes: bool) -> list[str]:
         problems.append("no label column is set (--label or columns.label)")
     if require_outcomes and not dataset.has_decision:
         if roles.score is not None:
-            problems.append(f"score column {roles.score!r} needs a threshold (--threshold or columns.threshold)")
+            problems.append(
+                f"score column {roles.score!r} needs a threshold (--threshold or columns.threshold)"
+            )
         else:
             problems.append("no prediction column and no score with a threshold are set")
     for role in ("score", "weight"):
@@ -198,7 +226,9 @@ def _role_type_problems(dataset: Dataset, require_outcomes: bool) -> list[str]:
         for role in ("label", "prediction"):
             column = getattr(roles, role)
             if column and not _is_numeric(schema[column]):
-                problems.append(f"{role} column {column!r} must be numeric for regression, but it is {schema[column]}")
+                problems.append(
+                    f"{role} column {column!r} must be numeric for regression, but it is {schema[column]}"
+                )
     return problems
 
 
@@ -206,10 +236,18 @@ def _is_numeric(column_type: str) -> bool:
     return column_type.startswith(_NUMERIC_TYPES)
 
 
-def _with_value_checks(workspace: Workspace, dataset: Dataset, origin: str, require_outcomes: bool) -> Dataset:
+def _with_value_checks(
+    workspace: Workspace, dataset: Dataset, origin: str, require_outcomes: bool
+) -> Dataset:
     roles = dataset.roles
-    outcome_columns = {role: getattr(roles, role) for role in ("label", "prediction", "score") if getattr(roles, role)}
-    null_sql = ", ".join(f"count(*) - count({quote_identifier(column)})" for column in outcome_columns.values())
+    outcome_columns = {
+        role: getattr(roles, role)
+        for role in ("label", "prediction", "score")
+        if getattr(roles, role)
+    }
+    null_sql = ", ".join(
+        f"count(*) - count({quote_identifier(column)})" for column in outcome_columns.values()
+    )
     try:
         row = workspace.connection.execute(
             f"SELECT count(*){', ' + null_sql if null_sql else ''} FROM {dataset.relation}"
@@ -226,15 +264,21 @@ def _with_value_checks(workspace: Workspace, dataset: Dataset, origin: str, requ
                 problems += _binary_problems(workspace, dataset, role, column)
     _raise_if_any(origin, problems)
     return Dataset(
-        name=dataset.name, source=dataset.source, roles=roles, schema=dataset.schema, where=dataset.where,
-        null_counts=null_counts, row_count=int(row[0]),
+        name=dataset.name,
+        source=dataset.source,
+        roles=roles,
+        schema=dataset.schema,
+        where=dataset.where,
+        null_counts=null_counts,
+        row_count=int(row[0]),
     )
 
 
 def _binary_problems(workspace: Workspace, dataset: Dataset, role: str, column: str) -> list[str]:
     quoted = quote_identifier(column)
     values = [
-        value for (value,) in workspace.connection.execute(
+        value
+        for (value,) in workspace.connection.execute(
             f"SELECT DISTINCT {quoted} FROM {dataset.relation} WHERE {quoted} IS NOT NULL "
             f"ORDER BY 1 LIMIT {_SHOWN_VALUES + 1}"
         ).fetchall()
@@ -243,16 +287,22 @@ def _binary_problems(workspace: Workspace, dataset: Dataset, role: str, column: 
     if len(values) > _SHOWN_VALUES:
         shown += ", ..."
     if len(values) > 2:
-        return [f"{role} column {column!r} is not binary: found values {shown} "
-                "(for a continuous outcome set task: regression)"]
+        return [
+            f"{role} column {column!r} is not binary: found values {shown} "
+            "(for a continuous outcome set task: regression)"
+        ]
     roles = dataset.roles
     positive = roles.prediction_positive_value if role == "prediction" else roles.positive_label
     literal = _typed_literal(positive, dataset.schema[column])
     matches = workspace.connection.execute(f"SELECT {literal}").fetchone()
     if matches is None or matches[0] is None:
-        return [f"positive label {positive!r} cannot be compared with {role} column {column!r} "
-                f"of type {dataset.schema[column]} (values: {shown})"]
+        return [
+            f"positive label {positive!r} cannot be compared with {role} column {column!r} "
+            f"of type {dataset.schema[column]} (values: {shown})"
+        ]
     if len(values) == 2 and matches[0] not in values:
-        return [f"positive label {positive!r} is not among the values of {role} column {column!r}: {shown} "
-                f"(set {'--positive-prediction' if role == 'prediction' else '--positive-label'})"]
+        return [
+            f"positive label {positive!r} is not among the values of {role} column {column!r}: {shown} "
+            f"(set {'--positive-prediction' if role == 'prediction' else '--positive-label'})"
+        ]
     return []

@@ -19,11 +19,26 @@ _SENSITIVE = re.compile(
     r"(^|_)(sex|gender|race|ethnicity|ethnic|age|age_?band|age_?cat|age_?group|religion|disability|marital|"
     r"nationality|national_origin|citizenship|foreign_worker|pregnan\w*|veteran)($|_)"
 )
-_LABEL = re.compile(r"(^|_)(label|target|outcome|y|y_true|actual|truth|defaulted|default|recid|churn|fraud|class)($|_)")
-_PREDICTION = re.compile(r"(^|_)(pred|prediction|predicted|decision|approved|y_pred|yhat|y_hat)($|_)")
+_LABEL = re.compile(
+    r"(^|_)(label|target|outcome|y|y_true|actual|truth|defaulted|default|recid|churn|fraud|class)($|_)"
+)
+_PREDICTION = re.compile(
+    r"(^|_)(pred|prediction|predicted|decision|approved|y_pred|yhat|y_hat)($|_)"
+)
 _SCORE = re.compile(r"(^|_)(score|prob|proba|probability|risk|likelihood)($|_)")
 _ID = re.compile(r"(^|_)id$|^id_|^uuid$|^key$")
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL", "U")
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "REAL",
+    "U",
+)
 _TIME = ("DATE", "TIMESTAMP")
 
 
@@ -59,9 +74,16 @@ class RoleGuess:
     todo: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        found = [f"{role} {value}" for role, value in
-                 (("label", self.label), ("prediction", self.prediction), ("score", self.score), ("id", self.id))
-                 if value]
+        found = [
+            f"{role} {value}"
+            for role, value in (
+                ("label", self.label),
+                ("prediction", self.prediction),
+                ("score", self.score),
+                ("id", self.id),
+            )
+            if value
+        ]
         if self.sensitive:
             found.append("sensitive " + ", ".join(self.sensitive))
         return "; ".join(found) if found else "no roles guessed"
@@ -80,9 +102,11 @@ def guess_roles(workspace: Workspace, dataset: Dataset) -> RoleGuess:
     guess.label = _first(summaries, lambda c: c.binary and bool(_LABEL.search(c.name.lower())))
     guess.prediction = _first(
         summaries,
-        lambda c: c.binary
-        and c.name != guess.label
-        and bool(_PREDICTION.search(c.name.lower()) or _SCORE.search(c.name.lower())),
+        lambda c: (
+            c.binary
+            and c.name != guess.label
+            and bool(_PREDICTION.search(c.name.lower()) or _SCORE.search(c.name.lower()))
+        ),
     )
     guess.score = _first(
         summaries, lambda c: c.numeric and not c.binary and bool(_SCORE.search(c.name.lower()))
@@ -116,42 +140,59 @@ def _note_todos(summaries: list[ColumnSummary], guess: RoleGuess) -> None:
     if guess.label is None:
         guess.todo.append("columns.label: name the observed outcome column")
     if guess.prediction is None and guess.score is None:
-        guess.todo.append("columns.prediction (or columns.score with columns.threshold): name the model output")
+        guess.todo.append(
+            "columns.prediction (or columns.score with columns.threshold): name the model output"
+        )
     if guess.prediction is None and guess.score is not None:
         summary = next(s for s in summaries if s.name == guess.score)
         in_unit = _in_unit_interval(summary)
         guess.threshold = 0.5 if in_unit else None
-        guess.todo.append(f"columns.threshold: check the decision threshold for score {guess.score!r}")
+        guess.todo.append(
+            f"columns.threshold: check the decision threshold for score {guess.score!r}"
+        )
     if not guess.sensitive:
         guess.todo.append("columns.sensitive: list the protected attributes to disaggregate by")
 
 
 def _in_unit_interval(summary: ColumnSummary) -> bool:
     try:
-        return 0.0 <= float(summary.minimum) and float(summary.maximum) <= 1.0
+        return float(summary.minimum) >= 0.0 and float(summary.maximum) <= 1.0
     except (TypeError, ValueError):
         return False
 
 
-def render_project_file(guess: RoleGuess, *, data: str, reference: str | None, model: str | None) -> str:
+def render_project_file(
+    guess: RoleGuess, *, data: str, reference: str | None, model: str | None
+) -> str:
     """The starter ``auditkit.yaml``, with TODO comments where a guess was not possible."""
+
     def value(text: str | None, todo: str) -> str:
         return _yaml_scalar(text) if text else f"null  # TODO {todo}"
 
     lines = ["# auditkit project file (written by `auditkit init`; check every guessed role)"]
     if model:
-        lines.append(f"model: {{path: {_yaml_scalar(model)}, name: TODO-model-name, version: TODO}}")
+        lines.append(
+            f"model: {{path: {_yaml_scalar(model)}, name: TODO-model-name, version: TODO}}"
+        )
     else:
         lines.append("# model: {path: model.skops, name: my-model, version: 1.0.0}")
     lines += ["data:", f"  current: {_yaml_scalar(data)}"]
-    lines.append(f"  reference: {_yaml_scalar(reference)}" if reference else "  # reference: training.parquet  # for drift")
-    lines += ["columns:",
-              f"  label: {value(guess.label, 'observed outcome column')}",
-              f"  prediction: {value(guess.prediction, 'model decision column (or use score + threshold)')}",
-              f"  score: {value(guess.score, 'model score column, if any')}"]
+    lines.append(
+        f"  reference: {_yaml_scalar(reference)}"
+        if reference
+        else "  # reference: training.parquet  # for drift"
+    )
+    lines += [
+        "columns:",
+        f"  label: {value(guess.label, 'observed outcome column')}",
+        f"  prediction: {value(guess.prediction, 'model decision column (or use score + threshold)')}",
+        f"  score: {value(guess.score, 'model score column, if any')}",
+    ]
     if guess.prediction is None and guess.score is not None:
         threshold = f"{guess.threshold}" if guess.threshold is not None else "null"
-        lines.append(f"  threshold: {threshold}  # TODO check: a score at or above it is a positive decision")
+        lines.append(
+            f"  threshold: {threshold}  # TODO check: a score at or above it is a positive decision"
+        )
     sensitive = ", ".join(_yaml_scalar(column) for column in guess.sensitive)
     todo = "" if guess.sensitive else "  # TODO list the protected attributes"
     lines.append(f"  sensitive: [{sensitive}]{todo}")
@@ -167,4 +208,10 @@ def render_project_file(guess: RoleGuess, *, data: str, reference: str | None, m
 def _yaml_scalar(text: str) -> str:
     import yaml
 
-    return yaml.safe_dump(text, default_style=None).strip().removesuffix("\n...").removesuffix("...").strip()
+    return (
+        yaml.safe_dump(text, default_style=None)
+        .strip()
+        .removesuffix("\n...")
+        .removesuffix("...")
+        .strip()
+    )

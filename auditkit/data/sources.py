@@ -103,7 +103,9 @@ def resolve_source(spec: SourceSpec, base: Path | None = None) -> ResolvedSource
             f"(one of {', '.join(FORMATS)})"
         )
     if data_format == "duckdb" and not spec.table:
-        raise InputError(f"{raw}: a DuckDB database needs a table, written as {raw}{TABLE_SEPARATOR}TABLE")
+        raise InputError(
+            f"{raw}: a DuckDB database needs a table, written as {raw}{TABLE_SEPARATOR}TABLE"
+        )
     return ResolvedSource(spec, data_format, (path,), path.parent, str(path))
 
 
@@ -115,7 +117,9 @@ def _format_from_name(path: Path) -> Format | None:
 
 
 def _resolve_glob(spec: SourceSpec, path: Path) -> ResolvedSource:
-    files = tuple(sorted(Path(name) for name in glob.glob(str(path), recursive=True) if Path(name).is_file()))
+    # Path.glob cannot take an absolute pattern; glob.glob can.
+    matches = glob.glob(str(path), recursive=True)  # noqa: PTH207
+    files = tuple(sorted(Path(name) for name in matches if Path(name).is_file()))
     if not files:
         raise InputError(f"{spec.path}: the pattern matches no files")
     formats = {spec.format or _format_from_name(file) for file in files}
@@ -131,7 +135,7 @@ def _resolve_glob(spec: SourceSpec, path: Path) -> ResolvedSource:
 
 def _glob_root(pattern: str) -> str:
     parts = Path(pattern).parts
-    fixed = [part for part in parts[: next(i for i, p in enumerate(parts) if glob.has_magic(p))]]
+    fixed = list(parts[: next(i for i, p in enumerate(parts) if glob.has_magic(p))])
     return str(Path(*fixed)) if fixed else "."
 
 

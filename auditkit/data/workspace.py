@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -53,12 +54,16 @@ class Workspace:
         filter_sql = f" WHERE ({where})" if where else ""
         view = quote_identifier(name)
         try:
-            self.connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {relation}{filter_sql}")
+            self.connection.execute(
+                f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {relation}{filter_sql}"
+            )
             self.connection.execute(f"DESCRIBE {view}").fetchall()
         except duckdb.Error as error:
             self._drop_quietly(name)
             where_note = f" (with where: {where})" if where else ""
-            raise InputError(f"{source.spec.path}: cannot read{where_note}: {duckdb_message(error)}") from None
+            raise InputError(
+                f"{source.spec.path}: cannot read{where_note}: {duckdb_message(error)}"
+            ) from None
         self.sources[name] = source
 
     def _relation_sql(self, name: str, source: ResolvedSource) -> str:
@@ -74,7 +79,9 @@ class Workspace:
         try:
             dataset = arrow_dataset.dataset([str(file) for file in source.files], format="ipc")
         except Exception as error:  # pyarrow raises several unrelated types for a bad file
-            raise InputError(f"{source.spec.path}: not a readable Arrow IPC / Feather file: {error}") from None
+            raise InputError(
+                f"{source.spec.path}: not a readable Arrow IPC / Feather file: {error}"
+            ) from None
         arrow_name = f"__arrow_{name}"
         self.connection.register(arrow_name, dataset)
         return quote_identifier(arrow_name)
@@ -87,11 +94,16 @@ class Workspace:
                 f"ATTACH {quote_literal(str(source.files[0]))} AS {quote_identifier(alias)} (READ_ONLY)"
             )
         except duckdb.Error as error:
-            raise InputError(f"{source.spec.path}: not a readable DuckDB database: {duckdb_message(error)}") from None
+            raise InputError(
+                f"{source.spec.path}: not a readable DuckDB database: {duckdb_message(error)}"
+            ) from None
         assert source.spec.table is not None
-        tables = [row[0] for row in self.connection.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [alias]
-        ).fetchall()]
+        tables = [
+            row[0]
+            for row in self.connection.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [alias]
+            ).fetchall()
+        ]
         if source.spec.table not in tables:
             from auditkit.yamlsource import did_you_mean
 
@@ -101,10 +113,8 @@ class Workspace:
         return f"{quote_identifier(alias)}.{quote_identifier(source.spec.table)}"
 
     def _drop_quietly(self, name: str) -> None:
-        try:
+        with contextlib.suppress(duckdb.Error):
             self.connection.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")
-        except duckdb.Error:
-            pass
 
     def columns(self, name: str) -> dict[str, str]:
         """Column names of view ``name`` with their DuckDB types, in order."""
@@ -112,7 +122,9 @@ class Workspace:
         return {row[0]: row[1] for row in rows}
 
     def row_count(self, name: str) -> int:
-        result = self.connection.execute(f"SELECT count(*) FROM {quote_identifier(name)}").fetchone()
+        result = self.connection.execute(
+            f"SELECT count(*) FROM {quote_identifier(name)}"
+        ).fetchone()
         assert result is not None
         return int(result[0])
 
@@ -127,4 +139,3 @@ class Workspace:
 
     def __exit__(self, *_: object) -> None:
         self.close()
-

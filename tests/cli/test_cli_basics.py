@@ -14,7 +14,9 @@ from auditkit.errors import ExitCode
 
 
 def run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "auditkit", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "auditkit", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -36,7 +38,19 @@ def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_missing_data_file_is_one_line_without_traceback(tmp_path: Path) -> None:
-    result = run(["metrics", "--data", str(tmp_path / "nope.csv"), "--label", "y", "--prediction", "p", "--by", "g"])
+    result = run(
+        [
+            "metrics",
+            "--data",
+            str(tmp_path / "nope.csv"),
+            "--label",
+            "y",
+            "--prediction",
+            "p",
+            "--by",
+            "g",
+        ]
+    )
     assert result.returncode == ExitCode.ERROR
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -46,7 +60,9 @@ def test_missing_data_file_is_one_line_without_traceback(tmp_path: Path) -> None
 def test_wrong_column_names_the_closest(tmp_path: Path) -> None:
     data = tmp_path / "d.csv"
     data.write_text("label,pred,race\n1,1,a\n0,1,b\n")
-    result = run(["metrics", "--data", str(data), "--label", "labl", "--prediction", "pred", "--by", "race"])
+    result = run(
+        ["metrics", "--data", str(data), "--label", "labl", "--prediction", "pred", "--by", "race"]
+    )
     assert result.returncode == ExitCode.ERROR
     assert "Traceback" not in result.stderr
     assert "label column 'labl' not found; did you mean 'label'?" in result.stderr

@@ -15,19 +15,23 @@ from auditkit.project import Overrides, load_project
 
 def make_dataset(path: Path) -> None:
     rows = 200
-    table = pa.table({
-        "applicant_id": [f"A{i:04d}" for i in range(rows)],
-        "income": [1000.0 + i for i in range(rows)],
-        "sex": ["Female" if i % 2 else "Male" for i in range(rows)],
-        "race": [["White", "Black", "Asian"][i % 3] for i in range(rows)],
-        "age": list(range(rows)),
-        "approval_score": [i / rows for i in range(rows)],
-        "defaulted": [i % 3 == 0 for i in range(rows)],
-    })
+    table = pa.table(
+        {
+            "applicant_id": [f"A{i:04d}" for i in range(rows)],
+            "income": [1000.0 + i for i in range(rows)],
+            "sex": ["Female" if i % 2 else "Male" for i in range(rows)],
+            "race": [["White", "Black", "Asian"][i % 3] for i in range(rows)],
+            "age": list(range(rows)),
+            "approval_score": [i / rows for i in range(rows)],
+            "defaulted": [i % 3 == 0 for i in range(rows)],
+        }
+    )
     pq.write_table(table, path)
 
 
-def test_init_writes_a_loadable_project_with_guesses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_writes_a_loadable_project_with_guesses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "scored.parquet"
     make_dataset(data)
     out = tmp_path / "auditkit.yaml"
