@@ -140,8 +140,19 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return "; did you mean " + " or ".join(repr(match) for match in matches) + "?"
 
 
-def validation_errors(document: YamlDocument, error: Any, model: type[Any]) -> ConfigErrors:
-    """Turn a pydantic ``ValidationError`` into positioned, one-line messages."""
+def validation_errors(
+    document: YamlDocument,
+    error: Any,
+    model: type[Any],
+    *,
+    prefix: Location = (),
+    label: str = "",
+) -> ConfigErrors:
+    """Turn a pydantic ``ValidationError`` into positioned, one-line messages.
+
+    ``prefix`` is where in the document the validated value sits (for a rule validated on its own);
+    ``label`` starts each message (e.g. ``"rule FAIR-001: "``).
+    """
     problems: list[AuditkitError] = []
     for item in error.errors():
         location = tuple(part for part in item["loc"] if not _is_union_tag(part))
@@ -149,20 +160,24 @@ def validation_errors(document: YamlDocument, error: Any, model: type[Any]) -> C
             name = str(location[-1])
             allowed = _allowed_fields(model, location[:-1])
             message = f"unknown key {name!r}{did_you_mean(name, allowed)}"
-            position = document.position(location, key=True)
+            position = document.position((*prefix, *location), key=True)
         else:
-            dotted = ".".join(str(part) for part in location) or "document"
-            message = f"{dotted}: {item['msg']}"
-            position = document.position(location, key=item["type"] == "missing")
-        problems.append(ConfigError(message, position=position))
-    problems.sort(
-        key=lambda problem: (
-            (problem.position.line or 0, problem.position.column or 0)
-            if problem.position
-            else (0, 0)
-        )
-    )
+            dotted = ".".join(str(part) for part in location) or "value"
+            message = f"{dotted}: {_clean(item['msg'])}"
+            position = document.position((*prefix, *location), key=item["type"] == "missing")
+        problems.append(ConfigError(label + message, position=position))
+    problems.sort(key=_position_key)
     return ConfigErrors(problems)
+
+
+def _position_key(problem: AuditkitError) -> tuple[int, int]:
+    position = problem.position
+    return (position.line or 0, position.column or 0) if position else (0, 0)
+
+
+def _clean(message: str) -> str:
+    # pydantic prefixes messages of custom validators with "Value error, ".
+    return message.removeprefix("Value error, ")
 
 
 def _is_union_tag(part: str | int) -> bool:

@@ -102,5 +102,5 @@ def _fairness_lines(document: dict[str, Any], grouping: tuple[str, ...]) -> list
             for name in names
             if name in entry
         ]
-        return ["  " + " · ".join(parts[:3]), "  " + " · ".join(parts[3:])] if parts else []
+        return ["  " + " · ".join(parts[start : start + 3]) for start in range(0, len(parts), 3)]
     return []

@@ -1,0 +1,1 @@
+"""Policy as code: declarative rules over the evidence the engine computes."""

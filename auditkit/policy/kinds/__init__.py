@@ -1,0 +1,43 @@
+"""The rule kinds, registered in one place: validation, ``policy list``, the JSON Schema and the docs
+all read :data:`RULE_KINDS`."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from auditkit.policy.kinds import (
+    attribution,
+    coverage,
+    data_quality,
+    drift,
+    parity,
+    proxy,
+    sql,
+    threshold,
+)
+from auditkit.policy.model import RuleCommon
+
+_MODULES: dict[str, tuple[ModuleType, type[RuleCommon]]] = {
+    "threshold": (threshold, threshold.ThresholdRule),
+    "parity": (parity, parity.ParityRule),
+    "coverage": (coverage, coverage.CoverageRule),
+    "drift": (drift, drift.DriftRule),
+    "data_quality": (data_quality, data_quality.DataQualityRule),
+    "sql": (sql, sql.SqlRule),
+    "attribution": (attribution, attribution.AttributionRule),
+    "proxy": (proxy, proxy.ProxyRule),
+}
+
+RULE_MODELS: dict[str, type[RuleCommon]] = {name: model for name, (_, model) in _MODULES.items()}
+"""Rule kind -> the pydantic model that validates it."""
+
+
+def kind_summary(name: str) -> str:
+    """First paragraph of the kind's module docstring."""
+    module = _MODULES[name][0]
+    return (module.__doc__ or "").strip().split("\n\n", 1)[0]
+
+
+def kind_example(name: str) -> str:
+    """The kind's documented example rule (YAML, one list item)."""
+    return str(_MODULES[name][0].EXAMPLE).strip("\n")

@@ -1,0 +1,108 @@
+"""The policy language at its boundary: pydantic models of what a policy file may say.
+
+Field docstrings are the documentation: ``auditkit policy schema`` and the docs read them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+API_VERSION = "auditkit/v1"
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
+Enforcement = Literal["advisory", "soft-mandatory", "hard-mandatory"]
+Operator = Literal[">=", ">", "<=", "<", "==", "!="]
+Decision = Literal["point", "confident"]
+RuleId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$", max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+class Reference(Strict):
+    framework: str
+    """Regulation, standard or guidance, e.g. ``EEOC UGESP`` or ``NYC LL144``."""
+    clause: str | None = None
+    """Section or clause, e.g. ``29 CFR 1607.4(D)``."""
+    url: str | None = None
+    """Where the text can be read."""
+
+
+class Defaults(Strict):
+    min_group_size: int = Field(default=30, ge=1)
+    """Groups with fewer rows give ``inconclusive`` instead of a pass or a fail."""
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    """Confidence level of the intervals used by ``decision: confident``."""
+    decision: Decision = "point"
+    """``point`` decides on the estimate; ``confident`` fails only when the whole interval is on the wrong
+    side, passes only when it is wholly on the right side, and is inconclusive otherwise."""
+
+
+class Metadata(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
+    """Policy identifier (lower case)."""
+    title: str
+    version: str = "1.0.0"
+    owner: str | None = None
+    description: str | None = None
+
+
+class RuleCommon(Strict):
+    """Fields every rule has, whatever its kind."""
+
+    id: RuleId
+    """Stable rule identifier (SARIF ruleId, waivers and overrides refer to it)."""
+    title: str
+    """What the rule asserts, in plain words."""
+    kind: str
+    severity: Severity = "medium"
+    references: list[Reference] = Field(default_factory=list)
+    """Regulation clauses the rule implements."""
+    remediation: str | None = None
+    """What to do when the rule fails."""
+    message: str | None = None
+    """Message template; placeholders: {observed}, {threshold}, {op}, {group}, {metric}, {rule}."""
+    description: str | None = None
+    enforcement: Enforcement | None = None
+    """Overrides the pack's enforcement; hard-mandatory rules ignore waivers."""
+    min_group_size: int | None = Field(default=None, ge=1)
+    confidence: float | None = Field(default=None, gt=0.5, lt=1.0)
+    decision: Decision | None = None
+
+
+class Override(Strict):
+    value: float | None = None
+    """New threshold."""
+    severity: Severity | None = None
+    enforcement: Enforcement | None = None
+    disabled: bool = False
+    """Drop the rule from the evaluated policy."""
+
+
+class Extend(Strict):
+    policy: str
+    """``builtin:NAME`` or a path relative to this file."""
+    enforcement: Enforcement = "soft-mandatory"
+    overrides: dict[str, Override] = Field(default_factory=dict)
+    """Per rule id: a new threshold, severity or enforcement, or ``disabled: true``."""
+
+
+class PolicyFile(Strict):
+    apiVersion: Literal["auditkit/v1"]  # noqa: N815 - the key as written in policy files
+    kind: Literal["Policy"]
+    metadata: Metadata
+    extends: list[str | Extend] = Field(default_factory=list)
+    """Packs this policy builds on: ``builtin:NAME``, a path, or ``{policy, enforcement, overrides}``."""
+    defaults: Defaults = Field(default_factory=Defaults)
+    enforcement: Enforcement = "soft-mandatory"
+    """Enforcement of this file's own rules."""
+    rules: list[dict[str, Any]] = Field(default_factory=list)
+    """Rules; each is validated against the model of its ``kind``."""
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_are_mappings(cls, rules: list[Any]) -> list[Any]:
+        return rules
