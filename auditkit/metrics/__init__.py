@@ -159,7 +159,7 @@ def _aggregate(workspace: Workspace, dataset: Dataset, request: aggregate.Reques
 def _scores_are_probabilities(counts: Mapping[aggregate.GroupKey, Mapping[str, Any]]) -> bool:
     overall = counts[((), ())]
     low, high = overall.get("score_min"), overall.get("score_max")
-    return low is None or (float(low) >= 0.0 and float(high) <= 1.0)
+    return low is None or high is None or (float(low) >= 0.0 and float(high) <= 1.0)
 
 
 def _derive(

@@ -80,7 +80,7 @@ def _base_cte(dataset: Dataset, columns: Sequence[str], request: Request, with_s
 
 
 def _grouping_sets(groupings: Sequence[tuple[str, ...]], extra: str | None = None) -> str:
-    sets = [()] + [grouping for grouping in dict.fromkeys(groupings)]
+    sets = [(), *dict.fromkeys(groupings)]
     rendered = []
     for grouping in sets:
         parts = [quote_identifier(column) for column in grouping] + ([extra] if extra else [])
@@ -149,6 +149,7 @@ def _score_aggregates(request: Request) -> list[str]:
             "count(__s) AS scored",
             f"count(*) FILTER (WHERE __s > {median}) AS above_median",
             "sum(__w) FILTER (WHERE __s IS NOT NULL) AS w_scored",
+            "sum(__w * __w) FILTER (WHERE __s IS NOT NULL) AS w2_scored",
             f"sum(__w) FILTER (WHERE __s > {median}) AS w_above_median",
         ]
     return parts

@@ -174,7 +174,10 @@ def derive_scoring_rate(
         return
     value = above / scored
     derived.set("scoring_rate", value)
-    _attach_interval("scoring_rate", value, scored if not weighted else scored, confidence, derived)
+    effective = (
+        kish_effective_n(scored, _number(record, "w2_scored")) or 0.0 if weighted else scored
+    )
+    _attach_interval("scoring_rate", value, effective, confidence, derived)
 
 
 def derive_ranks(record: Mapping[str, Any] | None, keys: Sequence[str], derived: Derived) -> None:

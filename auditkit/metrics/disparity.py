@@ -19,6 +19,7 @@ from typing import Any
 from auditkit.metrics.derive import Derived
 from auditkit.metrics.registry import METRICS
 from auditkit.metrics.stats import (
+    TestResult,
     holm_adjust,
     katz_ratio_interval,
     newcombe_difference_interval,
@@ -139,7 +140,7 @@ def _intervals(
 def _add_tests(groups: Sequence[GroupState], reference: GroupState, key: str) -> None:
     base = reference.derived.rate_counts.get(key)
     compared = [group for group in groups if group is not reference]
-    results = []
+    results: list[TestResult | None] = []
     for group in compared:
         counts = group.derived.rate_counts.get(key)
         if counts is None or base is None:
@@ -176,9 +177,9 @@ def grouping_summary(groups: Sequence[GroupState], keys: Sequence[str]) -> dict[
             if not group.unknown
             if (value := _numeric(group.derived, key)) is not None
         ]
-        if len(values) < 2:
+        if not values:
             min_max_ratio[key] = max_min_difference[key] = None
-            reasons[key] = "fewer than two groups have a value"
+            reasons[key] = "no group has a value"
             continue
         low, high = min(values), max(values)
         max_min_difference[key] = high - low

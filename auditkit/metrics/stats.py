@@ -64,7 +64,10 @@ def wilson_interval(
     half = (
         z * math.sqrt(max(p * (1.0 - p) / trials + z2 / (4.0 * trials * trials), 0.0)) / denominator
     )
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At p = 0 (or 1) the bound is exactly 0 (or 1); rounding would otherwise leave it a hair inside.
+    lower = 0.0 if p <= 0.0 else max(0.0, centre - half)
+    upper = 1.0 if p >= 1.0 else min(1.0, centre + half)
+    return lower, upper
 
 
 def katz_ratio_interval(

@@ -143,7 +143,7 @@ class Summary:
 
     @classmethod
     def of(cls, findings: tuple[Finding, ...]) -> Summary:
-        counts = dict.fromkeys(OUTCOMES, 0)
+        counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
         for finding in findings:
             counts[finding.status] += 1
         return cls(counts)

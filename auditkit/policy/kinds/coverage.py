@@ -25,7 +25,7 @@ from auditkit.policy.kinds.base import GroupedComparison, Grouping
 class CoverageRule(GroupedComparison):
     kind: Literal["coverage"]
     check: Literal["min_group_size", "unknown_share"]
-    by: list[Grouping]  # type: ignore[assignment]  # required here
+    by: list[Grouping]  # required here
 
 
 EXAMPLE = __doc__.split("Example::", 1)[1] if __doc__ else ""

@@ -51,7 +51,7 @@ class ParityRule(GroupedComparison):
     kind: Literal["parity"]
     metric: str
     """The metric compared across groups (a rate such as ``selection_rate`` or ``fpr``)."""
-    by: list[Grouping]  # type: ignore[assignment]  # required here, optional in the base
+    by: list[Grouping]  # required here, optional in the base
     aggregate: Aggregate = "ratio_to_max"
     reference_group: dict[str, Any] | None = None
     """For ``*_to_reference``: the reference value of each attribute, e.g. ``{race: White}``."""
