@@ -291,6 +291,8 @@ def _numeric_feature(
     ks, p_value, ks_reason = _exact_ks(workspace, reference, current, column)
     if ks_reason:
         reasons["ks"] = reasons["ks_p_value"] = ks_reason
+    elif p_value is None:
+        reasons["ks_p_value"] = "too few values for the asymptotic distribution"
     return FeatureDrift(
         column=column,
         kind="numeric",
@@ -331,6 +333,8 @@ def _exact_ks(
     from scipy.stats import kstwo
 
     effective = round(m * n / (m + n))
+    if effective < 1:
+        return statistic, None, None
     return statistic, float(min(1.0, max(0.0, kstwo.sf(statistic, effective)))), None
 
 

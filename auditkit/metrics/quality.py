@@ -96,8 +96,10 @@ class QualityReport:
     reference_row_count: int | None
 
     def value(self, check: str, column: str | None = None) -> float | int | None:
+        # A dataset-wide check (row_count, duplicate_ids, schema_changes) is found without a column.
         found = next(
-            (item for item in self.checks if item.check == check and item.column == column), None
+            (item for item in self.checks if item.check == check and column in (None, item.column)),
+            None,
         )
         return None if found is None else found.value
 
