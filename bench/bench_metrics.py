@@ -218,11 +218,11 @@ def main() -> None:
         speedup = f"{theirs['seconds'] / ours['seconds']:.0f}x" if theirs else ""
         difference = f"{compare(ours['values'], theirs['values']):.2e}" if theirs else ""
         print(
-            f"{rows},auditkit,{ours['seconds']:.3f},{ours['peak_rss_mb']:.0f},{rows / ours['seconds']:,.0f},{speedup},{difference}"
+            f"{rows},auditkit,{ours['seconds']:.3f},{ours['peak_rss_mb']:.0f},{rows / ours['seconds']:.0f},{speedup},{difference}"
         )
         if theirs:
             print(
-                f"{rows},fairlearn,{theirs['seconds']:.3f},{theirs['peak_rss_mb']:.0f},{rows / theirs['seconds']:,.0f},,"
+                f"{rows},fairlearn,{theirs['seconds']:.3f},{theirs['peak_rss_mb']:.0f},{rows / theirs['seconds']:.0f},,"
             )
             if arguments.check and compare(ours["values"], theirs["values"]) > 1e-9:
                 sys.exit("auditkit and fairlearn disagree")

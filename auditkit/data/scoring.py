@@ -38,9 +38,9 @@ def score_dataset(
         )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     temporary = out_path.with_name(f".{out_path.name}.tmp")
-    reader: pyarrow.RecordBatchReader = workspace.connection.sql(
-        f"SELECT * FROM {dataset.relation}"
-    ).to_arrow_reader(batch_size)
+    reader: pyarrow.RecordBatchReader = workspace.record_batches(
+        f"SELECT * FROM {dataset.relation}", batch_size
+    )
     writer: pyarrow.parquet.ParquetWriter | None = None
     try:
         for batch in reader:
@@ -51,11 +51,13 @@ def score_dataset(
             if writer is None:
                 writer = pyarrow.parquet.ParquetWriter(temporary, scored.schema, compression="zstd")
             writer.write_batch(scored)
+        reader.close()
         if writer is None:
             raise InputError(f"{dataset.source.spec.path}: no rows to score")
         writer.close()
         temporary.replace(out_path)
     except BaseException:
+        reader.close()
         if writer is not None:
             writer.close()
         temporary.unlink(missing_ok=True)

@@ -116,6 +116,12 @@ class Workspace:
         with contextlib.suppress(duckdb.Error):
             self.connection.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")
 
+    def record_batches(self, sql: str, batch_size: int) -> Any:
+        """Stream the result of ``sql`` as Arrow record batches of at most ``batch_size`` rows."""
+        # DuckDB will not stream while a result read with fetchone() is still open; discard it.
+        self.connection.abort()
+        return self.connection.sql(sql).to_arrow_reader(batch_size)
+
     def columns(self, name: str) -> dict[str, str]:
         """Column names of view ``name`` with their DuckDB types, in order."""
         rows = self.connection.execute(f"DESCRIBE {quote_identifier(name)}").fetchall()
