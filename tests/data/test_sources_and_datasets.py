@@ -79,16 +79,9 @@ def test_parquet_file_glob_and_hive_folder(tmp_path: Path) -> None:
 def test_arrow_ipc_and_json_lines(tmp_path: Path) -> None:
     feather.write_feather(table(), tmp_path / "d.feather")
     assert read_back(SourceSpec(str(tmp_path / "d.feather"))) == EXPECTED
-    lines = [
-        '{"id": %d, "race": %s, "y": %d, "p": %d}'
-        % (
-            ROWS["id"][i],
-            "null" if ROWS["race"][i] is None else f'"{ROWS["race"][i]}"',
-            ROWS["y"][i],
-            ROWS["p"][i],
-        )
-        for i in range(4)
-    ]
+    import json
+
+    lines = [json.dumps({column: ROWS[column][i] for column in ROWS}) for i in range(4)]
     (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n")
     assert read_back(SourceSpec(str(tmp_path / "d.jsonl"))) == EXPECTED
 
