@@ -6,6 +6,7 @@ DuckDB or the metric modules on its own.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from auditkit.project import Project
 from auditkit.yamlsource import did_you_mean
 
 if TYPE_CHECKING:
+    from auditkit.data.artifacts import LoadedModel, ModelInfo
     from auditkit.metrics import MetricReport
 
 CURRENT = "current"
@@ -32,26 +34,83 @@ class LoadedProject:
     workspace: Workspace
     current: Dataset
     reference: Dataset | None
+    model: ModelInfo | None = None
 
 
 def open_project(
-    project: Project, *, require_outcomes: bool = True, workspace: Workspace | None = None
+    project: Project,
+    *,
+    require_outcomes: bool = True,
+    workspace: Workspace | None = None,
+    with_model: bool = False,
 ) -> LoadedProject:
-    """Register the project's datasets as views and validate their column roles."""
+    """Register the project's datasets as views and validate their column roles.
+
+    When the current data has neither a prediction nor a score column and the project names a model,
+    the model scores the data in Arrow batches first. ``with_model`` loads the model anyway, to record
+    what it is.
+    """
     workspace = workspace or Workspace()
-    current = load_dataset(
+    roles = project.roles
+    model = None
+    needs_scores = roles.prediction is None and roles.score is None
+    if project.model is not None and (with_model or needs_scores):
+        model = load_project_model(project)
+    if needs_scores and model is not None:
+        current = _scored_current(workspace, project, model, require_outcomes)
+    else:
+        current = load_dataset(
+            workspace,
+            CURRENT,
+            project.current,
+            roles,
+            where=project.where,
+            base=project.base,
+            require_outcomes=require_outcomes,
+        )
+    reference = None
+    if project.reference is not None:
+        reference = _load_reference(workspace, project)
+    return LoadedProject(project, workspace, current, reference, model.info if model else None)
+
+
+def load_project_model(project: Project) -> LoadedModel:
+    """The project's model, loaded with the trust the project grants (``--trust-model`` or a pinned sha256)."""
+    from auditkit.data.artifacts import load_model
+
+    assert project.model is not None
+    return load_model(
+        project.model.path, trust=project.model.trust, pinned_sha256=project.model.sha256
+    )
+
+
+def _scored_current(
+    workspace: Workspace, project: Project, model: LoadedModel, require_outcomes: bool
+) -> Dataset:
+    """Score the current data with the model; the scores are cached beside the audit store."""
+    from auditkit.data.scoring import score_dataset
+
+    unscored = load_dataset(
         workspace,
         CURRENT,
         project.current,
         project.roles,
         where=project.where,
         base=project.base,
-        require_outcomes=require_outcomes,
+        require_outcomes=False,
     )
-    reference = None
-    if project.reference is not None:
-        reference = _load_reference(workspace, project)
-    return LoadedProject(project, workspace, current, reference)
+    data_digest = unscored.fingerprint().sha256[:16]
+    where_digest = hashlib.sha256((project.where or "").encode()).hexdigest()[:8]
+    cache = (
+        project.store.parent
+        / "scored"
+        / f"{model.info.sha256[:16]}-{data_digest}-{where_digest}.parquet"
+    )
+    threshold = project.roles.threshold if project.roles.threshold is not None else 0.5
+    scored = score_dataset(workspace, unscored, model, cache, threshold=threshold)
+    if require_outcomes and scored.roles.label is None:
+        raise UsageError("no label column is set (--label or columns.label)")
+    return scored
 
 
 def _load_reference(workspace: Workspace, project: Project) -> Dataset:

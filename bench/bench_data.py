@@ -57,7 +57,9 @@ def register(path: str) -> dict[str, float]:
     for _ in range(5):
         start = time.perf_counter()
         with Workspace() as workspace:
-            roles = ColumnRoles(label="label", prediction="prediction", score="score", sensitive=("sex", "race"))
+            roles = ColumnRoles(
+                label="label", prediction="prediction", score="score", sensitive=("sex", "race")
+            )
             load_dataset(workspace, "current", SourceSpec(path), roles)
         timings.append(time.perf_counter() - start)
     return {"median_seconds": statistics.median(timings), "min_seconds": min(timings)}
@@ -70,7 +72,9 @@ def score(path: str) -> dict[str, float]:
 
     start = time.perf_counter()
     with Workspace() as workspace:
-        dataset = load_dataset(workspace, "current", SourceSpec(path), ColumnRoles(), require_outcomes=False)
+        dataset = load_dataset(
+            workspace, "current", SourceSpec(path), ColumnRoles(), require_outcomes=False
+        )
         model = load_model(ROOT / "sample_data" / "credit_model.skops")
         score_dataset(workspace, dataset, model, DATA / "scored_1000000.parquet")
         rows = workspace.row_count("current")
@@ -84,7 +88,9 @@ def child(task: str, path: str) -> None:
 
 
 def run(task: str, path: Path) -> dict[str, float]:
-    output = subprocess.run([sys.executable, __file__, task, str(path)], check=True, capture_output=True, text=True)
+    output = subprocess.run(
+        [sys.executable, __file__, task, str(path)], check=True, capture_output=True, text=True
+    )
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
@@ -94,11 +100,15 @@ def main() -> None:
         return
     print(f"# {platform.platform()} · python {platform.python_version()}")
     registered = run("register", ten_million_rows())
-    print(f"register + validate 10M-row Parquet: median {registered['median_seconds']:.3f} s "
-          f"(min {registered['min_seconds']:.3f} s), peak RSS {registered['peak_rss_mb']:.0f} MB")
+    print(
+        f"register + validate 10M-row Parquet: median {registered['median_seconds']:.3f} s "
+        f"(min {registered['min_seconds']:.3f} s), peak RSS {registered['peak_rss_mb']:.0f} MB"
+    )
     scored = run("score", one_million_applications())
-    print(f"score {scored['rows']:,.0f} rows with the sample model in 65,536-row batches: {scored['seconds']:.1f} s, "
-          f"peak RSS {scored['peak_rss_mb']:.0f} MB")
+    print(
+        f"score {scored['rows']:,.0f} rows with the sample model in 65,536-row batches: {scored['seconds']:.1f} s, "
+        f"peak RSS {scored['peak_rss_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

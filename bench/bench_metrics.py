@@ -57,9 +57,8 @@ def generate(rows: int) -> Path:
 
 
 def run_auditkit(path: Path, threads: int, memory_limit: str | None) -> dict[str, object]:
-    from auditkit.metrics import compute_metrics
-
     from auditkit.data import ColumnRoles, SourceSpec, Workspace, load_dataset
+    from auditkit.metrics import compute_metrics
 
     start = time.perf_counter()
     workspace = Workspace(

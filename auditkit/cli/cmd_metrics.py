@@ -124,8 +124,13 @@ def describe_source(loaded: Any) -> str:
     roles = loaded.current.roles
     decision = roles.prediction or f"{roles.score} >= {roles.threshold:g}"
     where = f" · where {loaded.project.where}" if loaded.project.where else ""
-    name = Path(loaded.current.source.spec.path).name
-    return f"{name} · {loaded.current.row_count:,} rows{where} · label {roles.label} · decision {decision}"
+    name = Path(loaded.project.current.path).name
+    scored = (
+        f" · scored by {Path(loaded.model.path).name}"
+        if loaded.model and roles.prediction is None
+        else ""
+    )
+    return f"{name} · {loaded.current.row_count:,} rows{where}{scored} · label {roles.label} · decision {decision}"
 
 
 def _emit(text: str, output: Path | None) -> None:

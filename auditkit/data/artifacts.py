@@ -63,15 +63,32 @@ class LoadedModel:
         self.info = info
         self._model = model
 
-    def predict_scores(self, batch: pyarrow.RecordBatch | pyarrow.Table) -> numpy.ndarray:
-        """Probability of the positive class (the second of ``classes``) for classifiers; the prediction
-        for regressors."""
+    def predict_scores(
+        self, batch: pyarrow.RecordBatch | pyarrow.Table, positive_class: Any = None
+    ) -> numpy.ndarray:
+        """For classifiers, the probability of ``positive_class`` (default: the second of ``classes``);
+        for regressors, the prediction."""
         if self.info.format == "onnx":
             return _onnx_scores(self._model, batch)
         frame = _frame(batch, self.info.feature_names)
         if hasattr(self._model, "predict_proba"):
-            return numpy.asarray(self._model.predict_proba(frame))[:, 1]
+            return numpy.asarray(self._model.predict_proba(frame))[
+                :, self.class_index(positive_class)
+            ]
         return numpy.asarray(self._model.predict(frame), dtype=numpy.float64)
+
+    def class_index(self, positive_class: Any) -> int:
+        """Column of ``predict_proba`` for ``positive_class``, compared as text ("0" matches 0)."""
+        classes = self.info.classes
+        if positive_class is None or classes is None:
+            return 1
+        names = [str(value) for value in classes]
+        if str(positive_class) not in names:
+            raise InputError(
+                f"{self.info.path}: the model's classes are {', '.join(names)}; the positive label "
+                f"{positive_class!r} is not one of them"
+            )
+        return names.index(str(positive_class))
 
     def predict_labels(self, batch: pyarrow.RecordBatch | pyarrow.Table) -> numpy.ndarray:
         if self.info.format == "onnx":

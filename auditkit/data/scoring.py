@@ -30,7 +30,10 @@ def score_dataset(
     batch_size: int = DEFAULT_BATCH_ROWS,
 ) -> Dataset:
     """Write the dataset with the model's score appended to ``out_path`` (Parquet, atomically) and
-    register it under the dataset's name; the returned dataset decides by ``score >= threshold``."""
+    register it under the dataset's name; the returned dataset decides by ``score >= threshold``.
+
+    For a classifier the score is the probability of the dataset's positive label, so a model trained
+    to predict default scores "repaid" when the favourable outcome is ``positive_label: 0``."""
     _check_features(dataset, model)
     if score_column in dataset.schema:
         raise InputError(
@@ -44,7 +47,11 @@ def score_dataset(
     writer: pyarrow.parquet.ParquetWriter | None = None
     try:
         for batch in reader:
-            scores = pyarrow.array(numpy.asarray(model.predict_scores(batch), dtype=numpy.float64))
+            scores = pyarrow.array(
+                numpy.asarray(
+                    model.predict_scores(batch, dataset.roles.positive_label), dtype=numpy.float64
+                )
+            )
             scored = pyarrow.RecordBatch.from_arrays(
                 [*batch.columns, scores], names=[*batch.schema.names, score_column]
             )

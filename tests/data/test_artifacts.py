@@ -156,7 +156,8 @@ def test_batch_scoring_equals_predict_proba_in_row_order(tmp_path: Path) -> None
     estimator = (
         model._model
     )  # the in-memory oracle: scikit-learn's own predict_proba on all rows at once
-    expected = estimator.predict_proba(frame[list(model.info.feature_names or ())])[:, 1]
+    # positive_label 0 (repaid) is the first class of the default model: the score is P(repaid).
+    expected = estimator.predict_proba(frame[list(model.info.feature_names or ())])[:, 0]
     assert [row[0] for row in ids_and_scores] == frame["applicant_id"].tolist()
     assert np.max(np.abs(np.array([row[1] for row in ids_and_scores]) - expected)) < 1e-12
     assert isinstance(frame, pd.DataFrame)
