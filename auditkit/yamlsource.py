@@ -129,7 +129,11 @@ def load_yaml(path: str | Path, *, text: str | None = None) -> YamlDocument:
 
 def closest(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     """The candidates that look most like ``word`` (for 'did you mean' hints)."""
-    return difflib.get_close_matches(word, list(candidates), n=limit, cutoff=0.5)
+    options = list(candidates)
+    same_but_case = [option for option in options if option.lower() == word.lower()]
+    if same_but_case:
+        return same_but_case[:limit]
+    return difflib.get_close_matches(word, options, n=limit, cutoff=0.5)
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
