@@ -33,7 +33,7 @@ def demo(out: Path) -> int:
     from auditkit.resources import sample_data_dir
 
     project = load_project(sample_data_dir() / SAMPLE_PROJECT, Overrides())
-    loaded = open_project(project)
+    loaded = open_project(project, with_model=True)
     groupings = [(column,) for column in project.roles.sensitive] + [("sex", "race")]
     report = compute_project_metrics(
         loaded, by=groupings, reference_groups={"race": "White", "sex": "Male"}
@@ -44,9 +44,13 @@ def demo(out: Path) -> int:
         document, ["selection_rate", "tpr", "fpr", "precision", "roc_auc"], describe_source(loaded)
     )
     outputs |= _drift_and_quality(loaded)
+    if loaded.model is not None:
+        outputs["model.json"] = loaded.model.to_dict()
     for name, content in outputs.items():
         _write_json(out / name, content)
+    click.echo(_model_line(loaded))
     click.echo(text)
+    click.echo(_impact_summary(document))
     click.echo(_drift_summary(outputs.get("drift.json")))
     click.echo("outputs:")
     for name in outputs:
@@ -67,6 +71,28 @@ def _drift_and_quality(loaded: Any) -> dict[str, Any]:
         loaded.workspace, loaded.current, loaded.reference
     ).to_dict()
     return outputs
+
+
+def _model_line(loaded: Any) -> str:
+    model = loaded.model
+    if model is None:
+        return ""
+    return f"model {model.model_type} · {Path(model.path).name} · sha256 {model.sha256[:16]}… · loaded safely ({model.format})\n"
+
+
+def _impact_summary(document: dict[str, Any]) -> str:
+    """Groups whose approval rate is below four fifths of the highest group's."""
+    from auditkit.cli.render_metrics import group_label
+
+    flagged = []
+    for group in document["groups"]:
+        ratio = group["disparity"].get("selection_rate", {}).get("ratio_to_max")
+        if ratio is not None and ratio < 0.8 and len(group["by"]) == 1:
+            note = " (inconclusive: small group)" if group["inconclusive"] else ""
+            flagged.append(f"{group['by'][0]}={group_label(group)} {ratio:.3f}{note}")
+    if not flagged:
+        return "every group's approval rate is at least four fifths of the highest group's\n"
+    return "approval-rate impact ratio below 0.8: " + ", ".join(flagged) + "\n"
 
 
 def _drift_summary(drift: dict[str, Any] | None) -> str:
