@@ -9,18 +9,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from auditkit.data.datasets import ColumnRoles, Dataset, load_dataset
-from auditkit.data.sources import resolve_source
+from auditkit.data.sources import SourceSpec, resolve_source
 from auditkit.data.workspace import Workspace
-from auditkit.errors import UsageError
+from auditkit.errors import AuditkitError, UsageError
 from auditkit.project import Project
 from auditkit.yamlsource import did_you_mean
 
 if TYPE_CHECKING:
+    from auditkit.check import CheckResult
     from auditkit.data.artifacts import LoadedModel, ModelInfo
     from auditkit.metrics import MetricReport
+    from auditkit.policy.evaluator import Plan
+    from auditkit.policy.evidence import Evidence
+    from auditkit.policy.loader import Policy
 
 CURRENT = "current"
 REFERENCE = "reference"
@@ -214,3 +219,164 @@ def compute_project_metrics(
         min_group_size=min_group_size,
         metrics=metrics,
     )
+
+
+def run_check(
+    project: Project,
+    *,
+    fail_on: str = "high",
+    fail_on_inconclusive: bool = False,
+    today: date | None = None,
+) -> CheckResult:
+    """Evaluate the project's policies (with its waivers) and return the verdict."""
+    from auditkit.check import CheckResult
+    from auditkit.policy.evaluator import evaluate, plan
+    from auditkit.policy.loader import load_policies
+    from auditkit.policy.waivers import apply_waivers, load_waivers
+
+    started = _now()
+    if not project.policies:
+        raise UsageError(
+            "no policies: pass --policy FILE (or builtin:NAME), or list policies in the project file"
+        )
+    policies = load_policies(project.policies, project.base)
+    waivers = load_waivers(project.waivers)
+    loaded = open_project(project, with_model=project.model is not None)
+    requirements = plan(policies, loaded.current.roles.sensitive)
+    _check_rule_columns(policies, loaded)
+    evidence = _gather_evidence(loaded, requirements)
+    try:
+        findings = evaluate(policies, evidence)
+    finally:
+        if evidence.sandbox is not None:
+            evidence.sandbox.close()
+    model_name = project.model.name if project.model else None
+    findings = apply_waivers(
+        findings,
+        waivers,
+        model_name=model_name,
+        dataset_path=project.current.path,
+        today=today or date.today(),
+    )
+    return CheckResult(
+        findings=findings,
+        inputs=describe_inputs(loaded),
+        fail_on=fail_on,  # type: ignore[arg-type]
+        fail_on_inconclusive=fail_on_inconclusive,
+        started=started,
+        finished=_now(),
+        policies=tuple(
+            {"id": p.id, "title": p.title, "version": p.version, "path": p.path, "sha256": p.sha256}
+            for p in policies
+        ),
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _check_rule_columns(policies: Sequence[Policy], loaded: LoadedProject) -> None:
+    """A rule naming a column the data lacks is a policy error that points at the rule."""
+    from auditkit.errors import ConfigError
+    from auditkit.policy.kinds.base import groupings_of
+    from auditkit.policy.loader import PolicyError
+
+    schema = loaded.current.schema
+    problems: list[AuditkitError] = []
+    for policy in policies:
+        for rule in policy.rules:
+            named = [
+                column
+                for grouping in groupings_of(
+                    getattr(rule.spec, "by", None), loaded.current.roles.sensitive
+                )
+                for column in grouping
+            ]
+            named += list(getattr(rule.spec, "reference_group", None) or {})
+            for column in dict.fromkeys(named):
+                if column not in schema:
+                    message = f"rule {rule.id}: the data has no column {column!r}{did_you_mean(column, schema)}"
+                    problems.append(ConfigError(message, position=rule.source))
+    if problems:
+        raise PolicyError(problems)
+
+
+def _gather_evidence(loaded: LoadedProject, requirements: Plan) -> Evidence:
+    from auditkit.metrics import compute_metrics
+    from auditkit.metrics.drift import compute_drift
+    from auditkit.metrics.quality import compute_data_quality
+    from auditkit.policy.evidence import Evidence
+    from auditkit.policy.kinds.parity import reference_key
+    from auditkit.policy.sandbox import SqlSandbox
+
+    metrics = None
+    by_reference: dict[tuple[tuple[str, Any], ...], MetricReport] = {}
+    if requirements.needs_metrics:
+
+        def report(reference: Mapping[str, Any] | None) -> MetricReport:
+            typed = typed_reference_groups(
+                loaded.current, {k: str(v) for k, v in (reference or {}).items()}
+            )
+            return compute_metrics(
+                loaded.workspace,
+                loaded.current,
+                by=requirements.groupings,
+                reference_groups=typed,
+                confidence=requirements.confidence,
+                min_group_size=1,
+            )
+
+        metrics = report(None)
+        for reference in requirements.reference_groups:
+            by_reference[reference_key(reference)] = report(reference)
+    drift = None
+    if requirements.needs_drift and loaded.reference is not None:
+        drift = compute_drift(loaded.workspace, loaded.reference, loaded.current)
+    quality = None
+    if requirements.needs_quality:
+        quality = compute_data_quality(loaded.workspace, loaded.current, loaded.reference)
+    sandbox = None
+    if requirements.needs_sql:
+        datasets = {CURRENT: loaded.current} | (
+            {REFERENCE: loaded.reference} if loaded.reference else {}
+        )
+        sandbox = SqlSandbox.over(datasets)
+    return Evidence(
+        metrics=metrics,
+        drift=drift,
+        quality=quality,
+        sandbox=sandbox,
+        rows=loaded.current.row_count,
+        sensitive=loaded.current.roles.sensitive,
+        reference_metrics=by_reference,
+    )
+
+
+def describe_inputs(loaded: LoadedProject) -> dict[str, Any]:
+    """Paths, sizes and sha256 of every input, for outputs, the audit trail and the report."""
+    inputs: dict[str, Any] = {"current": _describe_dataset(loaded.project.current, loaded.current)}
+    if loaded.reference is not None and loaded.project.reference is not None:
+        inputs["reference"] = _describe_dataset(loaded.project.reference, loaded.reference)
+    if loaded.model is not None:
+        inputs["model"] = loaded.model.to_dict()
+    if loaded.project.waivers is not None:
+        from auditkit.data.fingerprint import sha256_file
+
+        inputs["waivers"] = {
+            "path": str(loaded.project.waivers),
+            "sha256": sha256_file(loaded.project.waivers),
+        }
+    return inputs
+
+
+def _describe_dataset(spec: SourceSpec, dataset: Dataset) -> dict[str, Any]:
+    # The fingerprint of the input as given (not of a scored copy the engine may have written).
+    fingerprint = resolve_source(spec).fingerprint()
+    return {
+        "path": spec.path,
+        "sha256": fingerprint.sha256,
+        "files": len(fingerprint.files),
+        "rows": dataset.row_count,
+        "where": dataset.where,
+    }

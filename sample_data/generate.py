@@ -208,7 +208,8 @@ def table(
         "application_date": pa.array(np.sort(dates)),
     }
     columns |= {
-        name: pa.array(values.tolist() if values.dtype == object else values)
+        # from_pandas: a NaN (a missing income) is written as a null, which is what "missing" means.
+        name: pa.array(values.tolist() if values.dtype == object else values, from_pandas=True)
         for name, values in features.items()
     }
     return pa.table(columns)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 
 from auditkit import __version__
-from auditkit.cli import cmd_demo, cmd_init, cmd_metrics
+from auditkit.cli import cmd_check, cmd_demo, cmd_init, cmd_metrics, cmd_policy
 from auditkit.errors import AuditkitError, ExitCode
 
 EXIT_CODES_HELP = """\b
@@ -42,7 +42,13 @@ def cli(context: click.Context) -> None:
         click.echo(context.get_help())
 
 
-for command in (cmd_init.init, cmd_demo.demo, cmd_metrics.metrics):
+for command in (
+    cmd_init.init,
+    cmd_demo.demo,
+    cmd_metrics.metrics,
+    cmd_check.check,
+    cmd_policy.policy,
+):
     cli.add_command(command)
 
 

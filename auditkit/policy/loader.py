@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from auditkit.errors import AuditkitError, ConfigError, ConfigErrors, SourcePosition
 from auditkit.policy.kinds import RULE_MODELS
-from auditkit.policy.model import Defaults, Enforcement, Extend, PolicyFile, RuleCommon
+from auditkit.policy.model import Extend, PolicyFile
+from auditkit.policy.rule import Rule
 from auditkit.resources import policies_dir
 from auditkit.yamlsource import YamlDocument, did_you_mean, load_yaml, validation_errors
 
@@ -25,33 +26,6 @@ BUILTIN_PREFIX = "builtin:"
 
 class PolicyError(ConfigErrors):
     """One or more problems in policy files (exit code 2)."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A validated rule with the context it is evaluated in."""
-
-    spec: RuleCommon
-    policy_id: str
-    enforcement: Enforcement
-    defaults: Defaults
-    source: SourcePosition
-
-    @property
-    def id(self) -> str:
-        return self.spec.id
-
-    @property
-    def min_group_size(self) -> int:
-        return self.spec.min_group_size or self.defaults.min_group_size
-
-    @property
-    def confidence(self) -> float:
-        return self.spec.confidence or self.defaults.confidence
-
-    @property
-    def decision(self) -> str:
-        return self.spec.decision or self.defaults.decision
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@ all read :data:`RULE_KINDS`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 from auditkit.policy.kinds import (
     attribution,
@@ -30,6 +32,11 @@ _MODULES: dict[str, tuple[ModuleType, type[RuleCommon]]] = {
 
 RULE_MODELS: dict[str, type[RuleCommon]] = {name: model for name, (_, model) in _MODULES.items()}
 """Rule kind -> the pydantic model that validates it."""
+
+RULE_EVALUATORS: dict[str, Callable[..., Any]] = {
+    name: module.evaluate for name, (module, _) in _MODULES.items()
+}
+"""Rule kind -> ``evaluate(rule, evidence) -> Finding``."""
 
 
 def kind_summary(name: str) -> str:

@@ -16,7 +16,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from auditkit.policy.evidence import Evidence, finding
+from auditkit.policy.findings import Finding
 from auditkit.policy.model import RuleCommon
+from auditkit.policy.rule import Rule
 
 
 class AttributionRule(RuleCommon):
@@ -38,6 +41,16 @@ class AttributionRule(RuleCommon):
         if self.top_k is None and self.features is None:
             raise ValueError("give top_k with forbid, or features with max_share")
         return self
+
+
+def evaluate(rule: Rule, evidence: Evidence) -> Finding:
+    """Not evaluated yet: attribution rules need SHAP explanations, which this version does not compute."""
+    return finding(
+        rule,
+        "not_applicable",
+        "attribution rules need SHAP explanations of the model, which this version of auditkit does not "
+        "compute yet; the rule was not evaluated",
+    )
 
 
 EXAMPLE = __doc__.split("Example::", 1)[1] if __doc__ else ""

@@ -33,9 +33,27 @@ class GroupedComparison(Comparison):
         return groupings
 
 
-def groupings_of(by: list[Grouping] | None) -> list[tuple[str, ...]]:
-    """``[sex, race, [sex, race]]`` -> ``[("sex",), ("race",), ("sex", "race")]``."""
-    return [(grouping,) if isinstance(grouping, str) else tuple(grouping) for grouping in by or []]
+SENSITIVE = "$sensitive"
+"""In ``by:``, each of the project's sensitive attributes on its own (for packs that cannot know names)."""
+INTERSECTION = "$intersection"
+"""In ``by:``, the intersection of all the project's sensitive attributes."""
+
+
+def groupings_of(
+    by: list[Grouping] | None, sensitive: tuple[str, ...] = ()
+) -> list[tuple[str, ...]]:
+    """``[sex, race, [sex, race]]`` -> ``[("sex",), ("race",), ("sex", "race")]``; ``$sensitive`` and
+    ``$intersection`` expand to the project's sensitive attributes."""
+    result: list[tuple[str, ...]] = []
+    for grouping in by or []:
+        if grouping == SENSITIVE:
+            result += [(column,) for column in sensitive]
+        elif grouping == INTERSECTION:
+            if len(sensitive) > 1:
+                result.append(tuple(sensitive))
+        else:
+            result.append((grouping,) if isinstance(grouping, str) else tuple(grouping))
+    return list(dict.fromkeys(result))
 
 
 def known_metric(metric: str, allowed: Any) -> str:

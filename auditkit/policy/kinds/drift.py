@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from auditkit.policy.evidence import Evidence, combine, decide, finding, format_number, worst
+from auditkit.policy.findings import Finding, GroupOutcome
 from auditkit.policy.kinds.base import Comparison
+from auditkit.policy.rule import Rule
 
 Statistic = Literal["psi", "ks", "js_divergence", "chi_square_p_value", "ks_p_value"]
 
@@ -29,6 +32,59 @@ class DriftRule(Comparison):
     statistic: Statistic
     columns: Literal["all"] | list[str] = "all"
     """``all`` (every feature column) or a list of columns."""
+
+
+def evaluate(rule: Rule, evidence: Evidence) -> Finding:
+    spec = rule.spec
+    assert isinstance(spec, DriftRule)
+    if evidence.drift is None:
+        return finding(
+            rule, "error", "drift needs a reference dataset (data.reference or --reference)"
+        )
+    features = evidence.drift.features
+    if spec.columns != "all":
+        present = {feature.column for feature in features}
+        missing = [column for column in spec.columns if column not in present]
+        if missing:
+            return finding(
+                rule, "error", f"no drift for column(s) {', '.join(missing)}: not in both datasets"
+            )
+        features = tuple(feature for feature in features if feature.column in spec.columns)
+    groups = []
+    for feature in features:
+        observed = feature.statistic(spec.statistic)
+        if observed is None:
+            reason = feature.reasons.get(spec.statistic)
+            if reason is None:
+                groups.append(
+                    GroupOutcome(
+                        {"column": feature.column},
+                        "not_applicable",
+                        None,
+                        None,
+                        None,
+                        f"{spec.statistic} does not apply to {feature.kind} columns",
+                    )
+                )
+            else:
+                groups.append(
+                    GroupOutcome(
+                        {"column": feature.column}, "inconclusive", None, None, None, reason
+                    )
+                )
+            continue
+        status, why = decide(observed, spec.op, spec.value, interval=None, confident=False)
+        groups.append(GroupOutcome({"column": feature.column}, status, observed, None, None, why))
+    chosen = worst(groups, spec.op)
+    observed = chosen.observed if chosen else None
+    failing = [str(group.group["column"]) for group in groups if group.status == "fail"]
+    subject = chosen.label() if chosen else "no column"
+    message = f"{spec.statistic} of {subject} is {format_number(observed)} (required {spec.op} {spec.value:g})"
+    if len(failing) > 1:
+        message += f"; {len(failing)} columns fail: {', '.join(failing)}"
+    return finding(
+        rule, combine(groups), message, observed=observed, groups=groups, metric=spec.statistic
+    )
 
 
 EXAMPLE = __doc__.split("Example::", 1)[1] if __doc__ else ""

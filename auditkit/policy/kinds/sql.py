@@ -20,7 +20,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from auditkit.policy.evidence import Evidence, decide, finding, format_number
+from auditkit.policy.findings import Finding
 from auditkit.policy.kinds.base import Comparison
+from auditkit.policy.rule import Rule
 
 
 class SqlRule(Comparison):
@@ -28,6 +31,24 @@ class SqlRule(Comparison):
     query: str = Field(min_length=1)
     """A SELECT returning one row with one numeric column."""
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+
+def evaluate(rule: Rule, evidence: Evidence) -> Finding:
+    spec = rule.spec
+    assert isinstance(spec, SqlRule)
+    from auditkit.policy.sandbox import SqlRuleError
+
+    if evidence.sandbox is None:
+        return finding(rule, "error", "no SQL access was prepared for this run")
+    try:
+        observed = evidence.sandbox.scalar(spec.query, spec.timeout_seconds)
+    except SqlRuleError as error:
+        return finding(rule, "error", f"query failed: {error}")
+    status, _ = decide(observed, spec.op, spec.value, interval=None, confident=False)
+    if observed is None:
+        status = "inconclusive"
+    message = f"query returned {format_number(observed)} (required {spec.op} {spec.value:g})"
+    return finding(rule, status, message, observed=observed)
 
 
 EXAMPLE = __doc__.split("Example::", 1)[1] if __doc__ else ""

@@ -17,7 +17,12 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from auditkit.policy.kinds.base import GroupedComparison, known_metric
+from auditkit.metrics.result import GroupResult, MetricReport
+from auditkit.policy.evidence import Evidence, combine, decide, finding, format_number, worst
+from auditkit.policy.findings import Finding, GroupOutcome
+from auditkit.policy.kinds._groups import group_outcomes
+from auditkit.policy.kinds.base import GroupedComparison, groupings_of, known_metric
+from auditkit.policy.rule import Rule
 
 
 class ThresholdRule(GroupedComparison):
@@ -31,6 +36,98 @@ class ThresholdRule(GroupedComparison):
         from auditkit.metrics.registry import FAIRNESS_METRICS, METRICS
 
         return known_metric(metric, [*METRICS, *FAIRNESS_METRICS])
+
+
+def evaluate(rule: Rule, evidence: Evidence) -> Finding:
+    spec = rule.spec
+    assert isinstance(spec, ThresholdRule)
+    report = evidence.metrics
+    if report is None:
+        return finding(rule, "error", "no metrics were computed for this run", metric=spec.metric)
+    from auditkit.metrics.registry import FAIRNESS_METRICS
+
+    if spec.metric in FAIRNESS_METRICS:
+        return _fairness_metric(rule, spec, report, evidence.sensitive)
+    if spec.metric not in report.overall.values:
+        why = (
+            "it needs a score column"
+            if spec.metric in _SCORE_METRICS
+            else "it does not apply to this task"
+        )
+        return finding(
+            rule, "error", f"metric {spec.metric} is not available: {why}", metric=spec.metric
+        )
+    if not spec.by:
+        return _overall(rule, spec, report)
+    groups: list[GroupOutcome] = []
+    for grouping in groupings_of(spec.by, evidence.sensitive):
+        groups += group_outcomes(
+            rule, report, grouping, _value_of(spec.metric), spec.op, spec.value
+        )
+    status = combine(groups)
+    chosen = worst(groups, spec.op)
+    observed = chosen.observed if chosen else None
+    where = f" for {chosen.label()}" if chosen else ""
+    message = (
+        f"{spec.metric}{where} is {format_number(observed)} (required {spec.op} {spec.value:g})"
+    )
+    return finding(rule, status, message, observed=observed, groups=groups, metric=spec.metric)
+
+
+_SCORE_METRICS = frozenset(
+    {"roc_auc", "average_precision", "brier", "log_loss", "ks", "ece", "scoring_rate"}
+)
+
+
+def _value_of(metric: str):  # type: ignore[no-untyped-def]
+    def value(group: GroupResult) -> tuple[float | None, tuple[float, float] | None, str | None]:
+        raw = group.values.get(metric)
+        return (
+            (None if raw is None else float(raw)),
+            group.ci.get(metric),
+            group.reasons.get(metric),
+        )
+
+    return value
+
+
+def _overall(rule: Rule, spec: ThresholdRule, report: MetricReport) -> Finding:
+    raw = report.overall.values.get(spec.metric)
+    observed = None if raw is None else float(raw)
+    interval = report.overall.ci.get(spec.metric)
+    status, why = decide(
+        observed, spec.op, spec.value, interval=interval, confident=rule.decision == "confident"
+    )
+    reason = report.overall.reasons.get(spec.metric) if observed is None else why
+    message = f"{spec.metric} is {format_number(observed)} (required {spec.op} {spec.value:g})"
+    if reason:
+        message += f": {reason}"
+    return finding(rule, status, message, observed=observed, metric=spec.metric)
+
+
+def _fairness_metric(
+    rule: Rule, spec: ThresholdRule, report: MetricReport, sensitive: tuple[str, ...]
+) -> Finding:
+    if not spec.by:
+        return finding(
+            rule,
+            "error",
+            f"{spec.metric} compares groups: give the attributes in by:",
+            metric=spec.metric,
+        )
+    groups = []
+    for grouping in groupings_of(spec.by, sensitive):
+        entry = report.fairness_of(grouping)
+        raw = entry.summary.get(spec.metric) if entry else None
+        observed = None if raw is None else float(raw)
+        status, why = decide(observed, spec.op, spec.value, interval=None, confident=False)
+        groups.append(GroupOutcome({"by": " × ".join(grouping)}, status, observed, None, None, why))
+    chosen = worst(groups, spec.op)
+    observed = chosen.observed if chosen else None
+    message = f"{spec.metric} is {format_number(observed)} (required {spec.op} {spec.value:g})"
+    return finding(
+        rule, combine(groups), message, observed=observed, groups=groups, metric=spec.metric
+    )
 
 
 EXAMPLE = __doc__.split("Example::", 1)[1] if __doc__ else ""

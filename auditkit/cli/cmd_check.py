@@ -1,0 +1,82 @@
+"""``auditkit check``: the CI gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from auditkit.cli.options import overrides_from, project_options
+
+FORMATS = ["text", "json", "junit", "markdown", "github"]
+SEVERITIES = ["critical", "high", "medium", "low", "info"]
+
+
+@click.command(short_help="Evaluate policies; exit non-zero on violations.")
+@project_options
+@click.option(
+    "--policy",
+    multiple=True,
+    metavar="FILE|builtin:NAME",
+    help="Policy file or built-in pack (repeatable).",
+)
+@click.option("--waivers", metavar="FILE", help="Waivers file.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(FORMATS),
+    help="Output format (repeatable, paired in order with --output; default text).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "outputs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Where the matching --format goes (default stdout).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="high",
+    show_default=True,
+    help="Lowest severity whose failure fails the run.",
+)
+@click.option("--fail-on-inconclusive", is_flag=True, help="Exit 3 when a rule is inconclusive.")
+def check(**options: Any) -> int:
+    """Evaluate the project's policies against its data and exit with the verdict.
+
+    \b
+    Exit codes: 0 nothing at or above --fail-on failed; 1 violations; 2 usage, configuration,
+    policy or input error (a policy that could not be evaluated never exits 0); 3 inconclusive
+    results with --fail-on-inconclusive.
+    """
+    from auditkit.engine import run_check
+    from auditkit.errors import UsageError
+    from auditkit.fsutil import write_text_atomic
+    from auditkit.outputs import OUTPUT_FORMATS
+    from auditkit.project import load_project
+
+    formats = list(options["formats"] or ["text"])
+    outputs: list[Path | None] = list(options["outputs"])
+    if len(outputs) > len(formats):
+        raise UsageError("more --output than --format options: give a --format for each --output")
+    outputs += [None] * (len(formats) - len(outputs))
+    if sum(1 for output in outputs if output is None) > 1:
+        raise UsageError("several formats to stdout: give an --output for all but one --format")
+    project = load_project(
+        options["config"], overrides_from(options), search_cwd=options["data"] is None
+    )
+    result = run_check(
+        project, fail_on=options["fail_on"], fail_on_inconclusive=options["fail_on_inconclusive"]
+    )
+    for name, output in zip(formats, outputs, strict=True):
+        text = OUTPUT_FORMATS[name].render(result)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_text_atomic(output, text)
+            click.echo(f"wrote {output} ({name})", err=True)
+    return int(result.exit_code)

@@ -1,0 +1,87 @@
+"""``auditkit policy``: lint, list, show and describe policies without data."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.group(short_help="Lint, list and show policies.")
+def policy() -> None:
+    """Work with policy files and the built-in packs."""
+
+
+@policy.command(short_help="Check policy files without data.")
+@click.argument("files", nargs=-1, required=True)
+def lint(files: tuple[str, ...]) -> int:
+    """Report every problem in the policy FILES (or builtin:NAME) as file:line:col: message."""
+    from auditkit.errors import ConfigError, ConfigErrors, ExitCode
+    from auditkit.policy.loader import load_policy
+
+    failed = False
+    for reference in files:
+        try:
+            loaded = load_policy(reference)
+        except ConfigErrors as error:
+            failed = True
+            for problem in error.errors:
+                click.echo(str(problem), err=True)
+            continue
+        except ConfigError as error:
+            failed = True
+            click.echo(str(error), err=True)
+            continue
+        click.echo(f"ok {reference}: {loaded.id} {loaded.version}, {len(loaded.rules)} rules")
+    return int(ExitCode.ERROR if failed else ExitCode.OK)
+
+
+@policy.command(name="list", short_help="List built-in packs, rule kinds and metrics.")
+def list_command() -> int:
+    """The built-in policy packs, the rule kinds and the metric keys rules can use."""
+    from auditkit.metrics.quality import QUALITY_CHECKS
+    from auditkit.metrics.registry import FAIRNESS_METRICS, METRICS
+    from auditkit.policy.kinds import RULE_MODELS, kind_summary
+    from auditkit.policy.loader import builtin_names, load_policy
+
+    click.echo("built-in packs:")
+    for name in builtin_names():
+        pack = load_policy(f"builtin:{name}")
+        click.echo(f"  builtin:{name:<22} {pack.title} ({len(pack.rules)} rules)")
+    click.echo("rule kinds:")
+    for name in RULE_MODELS:
+        click.echo(f"  {name:<14} {kind_summary(name).splitlines()[0]}")
+    click.echo("metrics: " + ", ".join(METRICS))
+    click.echo("fairness metrics: " + ", ".join(FAIRNESS_METRICS))
+    click.echo("data-quality checks: " + ", ".join(QUALITY_CHECKS))
+    return 0
+
+
+@policy.command(short_help="Show a built-in pack or a rule kind's example.")
+@click.argument("name")
+def show(name: str) -> int:
+    """Print the built-in pack NAME (or builtin:NAME) as written, or the documented example of rule kind NAME."""
+    from auditkit.errors import UsageError
+    from auditkit.policy.kinds import RULE_MODELS, kind_example, kind_summary
+    from auditkit.policy.loader import builtin_names, resolve_reference
+    from auditkit.yamlsource import did_you_mean
+
+    if name in RULE_MODELS:
+        click.echo(f"# {kind_summary(name)}\n{kind_example(name)}")
+        return 0
+    pack = name.removeprefix("builtin:")
+    if pack not in builtin_names():
+        raise UsageError(
+            f"no built-in pack or rule kind {name!r}{did_you_mean(pack, [*builtin_names(), *RULE_MODELS])}"
+        )
+    click.echo(resolve_reference(f"builtin:{pack}").read_text(encoding="utf-8"), nl=False)
+    return 0
+
+
+@policy.command(short_help="Print the JSON Schema of policy files.")
+def schema() -> int:
+    """JSON Schema of policy files (for editor completion and validation)."""
+    from auditkit.policy.schema import policy_schema
+
+    click.echo(json.dumps(policy_schema(), indent=2))
+    return 0

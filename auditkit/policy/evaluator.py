@@ -1,0 +1,82 @@
+"""Evaluate policies: plan the evidence the rules need, then judge every rule against it.
+
+Metric work is planned once for all rules (the union of their groupings, one metric report, one scan),
+so a large policy costs little more than a single metric query. A rule that cannot be evaluated becomes
+an ``error`` finding; the run goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditkit.policy.evidence import Evidence, finding
+from auditkit.policy.findings import Finding
+from auditkit.policy.kinds import RULE_EVALUATORS
+from auditkit.policy.kinds.base import groupings_of
+from auditkit.policy.kinds.parity import reference_key
+from auditkit.policy.loader import Policy
+from auditkit.policy.rule import Rule
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the rules of a run need computed."""
+
+    groupings: tuple[tuple[str, ...], ...]
+    reference_groups: tuple[dict[str, Any], ...] = ()
+    needs_metrics: bool = False
+    needs_drift: bool = False
+    needs_quality: bool = False
+    needs_sql: bool = False
+    confidence: float = 0.95
+    columns: frozenset[str] = field(default_factory=frozenset)
+    """Columns the rules name (checked against the data before anything is computed)."""
+
+
+def rules_of(policies: Sequence[Policy]) -> list[Rule]:
+    return [rule for policy in policies for rule in policy.rules]
+
+
+def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
+    groupings: dict[tuple[str, ...], None] = {}
+    references: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+    kinds: set[str] = set()
+    confidence = 0.95
+    columns: set[str] = set()
+    for rule in rules_of(policies):
+        spec = rule.spec
+        kinds.add(spec.kind)
+        confidence = rule.confidence
+        for grouping in groupings_of(getattr(spec, "by", None), sensitive):
+            groupings[grouping] = None
+            columns.update(grouping)
+        reference = getattr(spec, "reference_group", None)
+        if reference:
+            references[reference_key(reference)] = dict(reference)
+    return Plan(
+        groupings=tuple(groupings),
+        reference_groups=tuple(references.values()),
+        needs_metrics=bool(kinds & {"threshold", "parity", "coverage"}),
+        needs_drift="drift" in kinds,
+        needs_quality="data_quality" in kinds,
+        needs_sql="sql" in kinds,
+        confidence=confidence,
+        columns=frozenset(columns),
+    )
+
+
+def evaluate(policies: Sequence[Policy], evidence: Evidence) -> tuple[Finding, ...]:
+    """Every rule's finding, in policy order."""
+    return tuple(_evaluate_rule(rule, evidence) for rule in rules_of(policies))
+
+
+def _evaluate_rule(rule: Rule, evidence: Evidence) -> Finding:
+    try:
+        result: Finding = RULE_EVALUATORS[rule.spec.kind](rule, evidence)
+    except Exception as error:  # a failing rule is a finding, never a crashed run
+        return finding(
+            rule, "error", f"the rule could not be evaluated: {type(error).__name__}: {error}"
+        )
+    return result
