@@ -70,7 +70,13 @@ def score_dataset(
         temporary.unlink(missing_ok=True)
         raise
     roles = replace(dataset.roles, score=score_column, threshold=threshold)
-    return load_dataset(workspace, dataset.name, SourceSpec(str(out_path), format="parquet"), roles)
+    return load_dataset(
+        workspace,
+        dataset.name,
+        SourceSpec(str(out_path), format="parquet"),
+        roles,
+        require_outcomes=False,
+    )
 
 
 def _check_features(dataset: Dataset, model: LoadedModel) -> None:
