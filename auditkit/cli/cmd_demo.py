@@ -47,15 +47,35 @@ def demo(out: Path) -> int:
     if loaded.model is not None:
         outputs["model.json"] = loaded.model.to_dict()
     for name, content in outputs.items():
-        _write_json(out / name, content)
+        if content is not None:
+            _write_json(out / name, content)
     click.echo(_model_line(loaded))
     click.echo(text)
     click.echo(_impact_summary(document))
     click.echo(_drift_summary(outputs.get("drift.json")))
+    outputs |= _run_check(project, out)
     click.echo("outputs:")
     for name in outputs:
         click.echo(f"  {out / name}")
+    # The sample is built to fail its policy; the demo itself succeeded.
     return 0
+
+
+def _run_check(project: Any, out: Path) -> dict[str, Any]:
+    """Evaluate the sample policy, print the verdict, and write the CI formats beside the JSON."""
+    from auditkit.engine import run_check
+    from auditkit.fsutil import write_text_atomic
+    from auditkit.outputs import OUTPUT_FORMATS
+
+    result = run_check(project)
+    click.echo("policy check (sample_data/policies/baseline.yaml + builtin:eeoc-four-fifths):")
+    click.echo(OUTPUT_FORMATS["text"].render(result))
+    for name, file_name in (("junit", "check.junit.xml"), ("markdown", "check.md")):
+        write_text_atomic(out / file_name, OUTPUT_FORMATS[name].render(result))
+    click.echo(
+        f"(auditkit check would exit {int(result.exit_code)} here: the sample is built to show violations)\n"
+    )
+    return {"check.json": result.to_dict(), "check.junit.xml": None, "check.md": None}
 
 
 def _drift_and_quality(loaded: Any) -> dict[str, Any]:

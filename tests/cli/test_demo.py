@@ -1,0 +1,25 @@
+"""`auditkit demo` runs the fullest audit there is on the bundled sample and says where the outputs went."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from auditkit.cli.main import main
+
+
+def test_demo_writes_every_output_and_reports_the_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for name in ("metrics.json", "drift.json", "quality.json", "model.json", "check.json", "check.junit.xml", "check.md"):
+        assert (out / name).is_file(), name
+        assert str(out / name) in printed
+    assert "race=Black 0.528" in printed and "purpose (PSI" in printed
+    check = json.loads((out / "check.json").read_text())
+    assert check["status"] == "fail" and check["summary"]["fail"] == 4
+    assert json.loads((out / "model.json").read_text())["type"] == "sklearn.Pipeline(HistGradientBoostingClassifier)"
+    assert ElementTree.parse(out / "check.junit.xml").getroot().tag == "testsuites"
