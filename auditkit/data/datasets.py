@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
+
 from auditkit.data.fingerprint import Fingerprint
 from auditkit.data.sources import ResolvedSource, SourceSpec, resolve_source
 from auditkit.data.sql import quote_identifier, quote_literal
@@ -28,6 +30,20 @@ _NUMERIC_TYPES = (
     "DOUBLE",
     "DECIMAL",
     "REAL",
+)
+_INTEGER_TYPES = frozenset(
+    {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+    }
 )
 _SHOWN_VALUES = 10
 
@@ -166,9 +182,13 @@ class DatasetProblems(InputError):
 
 
 def _typed_literal(value: Any, column_type: str) -> str:
-    if isinstance(value, bool) or column_type == "BOOLEAN":
+    if column_type == "BOOLEAN":
         text = str(value).lower()
         return "TRUE" if text in {"1", "true", "yes"} else "FALSE"
+    if isinstance(value, bool):
+        # A YAML true/false against a number column means 1/0; against text, 'true'/'false'.
+        text = str(int(value)) if _is_numeric(column_type) else str(value).lower()
+        return f"TRY_CAST({quote_literal(text)} AS {column_type})"
     return f"TRY_CAST({quote_literal(str(value))} AS {column_type})"
 
 
@@ -188,7 +208,8 @@ def load_dataset(
     schema = workspace.columns(name)
     dataset = Dataset(name=name, source=source, roles=roles, schema=schema, where=where)
     origin = spec.path
-    _raise_if_any(origin, _missing_columns(roles, schema))
+    missing = _missing_columns(roles, schema)
+    _raise_if_any(origin, missing + (_single_column_hint(source, schema) if missing else []))
     _raise_if_any(origin, _role_type_problems(dataset, require_outcomes))
     return _with_value_checks(workspace, dataset, origin, require_outcomes)
 
@@ -204,6 +225,19 @@ def _missing_columns(roles: ColumnRoles, schema: dict[str, str]) -> list[str]:
         if column not in schema:
             problems.append(f"{role} column {column!r} not found{did_you_mean(column, schema)}")
     return problems
+
+
+def _single_column_hint(source: ResolvedSource, schema: dict[str, str]) -> list[str]:
+    """Explain a CSV that DuckDB's sniffer gave up on and read as one column of whole lines."""
+    if source.format != "csv" or len(schema) != 1:
+        return []
+    (header,) = schema
+    if not any(delimiter in header for delimiter in ",;|\t"):
+        return []
+    return [
+        f"the file was read as a single column {header!r}: DuckDB could not detect its delimiter "
+        "(do some rows have a different number of fields?)"
+    ]
 
 
 def _role_type_problems(dataset: Dataset, require_outcomes: bool) -> list[str]:
@@ -240,28 +274,26 @@ def _with_value_checks(
     workspace: Workspace, dataset: Dataset, origin: str, require_outcomes: bool
 ) -> Dataset:
     roles = dataset.roles
-    outcome_columns = {
-        role: getattr(roles, role)
-        for role in ("label", "prediction", "score")
-        if getattr(roles, role)
-    }
-    null_sql = ", ".join(
-        f"count(*) - count({quote_identifier(column)})" for column in outcome_columns.values()
+    outcome_columns = _role_columns(roles, ("label", "prediction", "score"))
+    binary_columns = (
+        _role_columns(roles, ("label", "prediction")) if roles.task == "classification" else {}
     )
-    try:
-        row = workspace.connection.execute(
-            f"SELECT count(*){', ' + null_sql if null_sql else ''} FROM {dataset.relation}"
-        ).fetchone()
-    except Exception as error:
-        raise InputError(f"{origin}: cannot read: {duckdb_message(error)}") from None
-    assert row is not None
-    null_counts = {role: int(count) for role, count in zip(outcome_columns, row[1:], strict=True)}
+    bounded = [column for column in binary_columns.values() if _has_cheap_bounds(dataset, column)]
+    sql = _profile_sql(dataset, list(outcome_columns.values()), bounded)
+    (row,) = _checked_rows(workspace, dataset, sql)
+    null_counts = {
+        role: int(count)
+        for role, count in zip(outcome_columns, row[1 : 1 + len(outcome_columns)], strict=True)
+    }
+    bounds = row[1 + len(outcome_columns) :]
+    known_values = {
+        column: _values_within_bounds(bounds[2 * index], bounds[2 * index + 1])
+        for index, column in enumerate(bounded)
+    }
     problems: list[str] = []
-    if roles.task == "classification":
-        for role in ("label", "prediction"):
-            column = getattr(roles, role)
-            if column:
-                problems += _binary_problems(workspace, dataset, role, column)
+    for role, column in binary_columns.items():
+        known = known_values.get(column)
+        problems += _binary_problems(workspace, dataset, role, column, known)
     _raise_if_any(origin, problems)
     return Dataset(
         name=dataset.name,
@@ -274,15 +306,61 @@ def _with_value_checks(
     )
 
 
-def _binary_problems(workspace: Workspace, dataset: Dataset, role: str, column: str) -> list[str]:
-    quoted = quote_identifier(column)
-    values = [
-        value
-        for (value,) in workspace.connection.execute(
-            f"SELECT DISTINCT {quoted} FROM {dataset.relation} WHERE {quoted} IS NOT NULL "
-            f"ORDER BY 1 LIMIT {_SHOWN_VALUES + 1}"
-        ).fetchall()
-    ]
+def _role_columns(roles: ColumnRoles, names: tuple[str, ...]) -> dict[str, str]:
+    """Role -> column for the roles in ``names`` that are set."""
+    return {role: getattr(roles, role) for role in names if getattr(roles, role)}
+
+
+def _profile_sql(dataset: Dataset, outcome_columns: list[str], bounded_columns: list[str]) -> str:
+    """One scan: the row count, the missing values of each outcome column, and the minimum and
+    maximum of each integer or boolean column that must be binary.
+
+    CSV and JSON column types are guessed from a sample of rows; counting every column makes DuckDB
+    convert every value now, so a value that does not fit its guessed type is reported at load time
+    instead of failing a metric later.
+    """
+    aggregates = ["count(*)"]
+    aggregates += [f"count(*) - count({quote_identifier(column)})" for column in outcome_columns]
+    for column in bounded_columns:
+        aggregates += [f"min({quote_identifier(column)})", f"max({quote_identifier(column)})"]
+    if dataset.source.format in ("csv", "jsonl"):
+        aggregates.append("count(COLUMNS(*))")
+    return f"SELECT {', '.join(aggregates)} FROM {dataset.relation}"
+
+
+def _has_cheap_bounds(dataset: Dataset, column: str) -> bool:
+    # Comparing strings for min/max costs more than the scan for distinct values it could save.
+    column_type = dataset.schema[column]
+    return column_type == "BOOLEAN" or column_type in _INTEGER_TYPES
+
+
+def _values_within_bounds(low: Any, high: Any) -> list[Any] | None:
+    """The distinct values of an integer or boolean column, when its minimum and maximum alone
+    determine them (the usual 0/1 outcome needs no scan for its distinct values); else ``None``."""
+    if low is None:
+        return []
+    if high - low <= 1:
+        return sorted({low, high})
+    return None
+
+
+def _checked_rows(workspace: Workspace, dataset: Dataset, sql: str) -> list[tuple[Any, ...]]:
+    """Run a validation query; an error reading the data becomes one line naming the file."""
+    try:
+        return workspace.connection.execute(sql).fetchall()
+    except duckdb.Error as error:
+        where = f" (with where: {' '.join(dataset.where.split())})" if dataset.where else ""
+        raise InputError(
+            f"{dataset.source.spec.path}: cannot read{where}: {duckdb_message(error)}"
+        ) from None
+
+
+def _binary_problems(
+    workspace: Workspace, dataset: Dataset, role: str, column: str, known: list[Any] | None
+) -> list[str]:
+    values = known if known is not None else _distinct_values(workspace, dataset, column)
+    if not values:
+        return []  # every value is missing: counted in null_counts, nothing to compare
     shown = ", ".join(repr(value) for value in values[:_SHOWN_VALUES])
     if len(values) > _SHOWN_VALUES:
         shown += ", ..."
@@ -301,8 +379,27 @@ def _binary_problems(workspace: Workspace, dataset: Dataset, role: str, column: 
             f"of type {dataset.schema[column]} (values: {shown})"
         ]
     if len(values) == 2 and matches[0] not in values:
+        option = "--positive-prediction" if role == "prediction" else "--positive-label"
         return [
             f"positive label {positive!r} is not among the values of {role} column {column!r}: {shown} "
-            f"(set {'--positive-prediction' if role == 'prediction' else '--positive-label'})"
+            f"(set {option}){_yaml_boolean_hint(positive, dataset.schema[column])}"
         ]
     return []
+
+
+def _distinct_values(workspace: Workspace, dataset: Dataset, column: str) -> list[Any]:
+    """Up to one more than the values shown in a message, in order, without missing values."""
+    quoted = quote_identifier(column)
+    rows = _checked_rows(
+        workspace,
+        dataset,
+        f"SELECT DISTINCT {quoted} FROM {dataset.relation} WHERE {quoted} IS NOT NULL "
+        f"ORDER BY 1 LIMIT {_SHOWN_VALUES + 1}",
+    )
+    return [value for (value,) in rows]
+
+
+def _yaml_boolean_hint(positive: Any, column_type: str) -> str:
+    if not isinstance(positive, bool) or column_type == "BOOLEAN":
+        return ""
+    return "; YAML reads unquoted yes/no/on/off/true/false as booleans: quote the value"

@@ -3,25 +3,48 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 _CHUNK = 1 << 20
-_cache: dict[tuple[str, int, int], str] = {}
+_RACY_SECONDS = 2.0
+"""A file modified this recently may change again within the same timestamp tick: never cached."""
+_cache: dict[tuple[str, int, int, int, int, int], str] = {}
 
 
 def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes, read in 1 MiB chunks; cached per (path, size, mtime)."""
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks.
+
+    Cached per file identity: path, device, inode, size, mtime and ctime. The ctime cannot be set
+    back by tools that restore the mtime (``cp -p``, ``rsync -t``), and a file modified less than
+    two seconds ago is hashed afresh, since a second edit could land within the same coarse tick.
+    """
     resolved = Path(path).resolve()
     stat = resolved.stat()
-    key = (str(resolved), stat.st_size, stat.st_mtime_ns)
-    if key not in _cache:
-        digest = hashlib.sha256()
-        with resolved.open("rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                digest.update(chunk)
-        _cache[key] = digest.hexdigest()
-    return _cache[key]
+    key = (
+        str(resolved),
+        stat.st_dev,
+        stat.st_ino,
+        stat.st_size,
+        stat.st_mtime_ns,
+        stat.st_ctime_ns,
+    )
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    digest = _stream_sha256(resolved)
+    if time.time() - max(stat.st_mtime, stat.st_ctime) > _RACY_SECONDS:
+        _cache[key] = digest
+    return digest
+
+
+def _stream_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ _SUFFIX_FORMATS: dict[str, Format] = {
     ".db": "duckdb",
 }
 _COMPRESSION_SUFFIXES = {".gz", ".zst"}
+_TAB_SUFFIXES = {".tsv"}
 TABLE_SEPARATOR = "::"
 
 
@@ -70,13 +71,21 @@ class ResolvedSource:
     def reader_sql(self) -> str:
         """A DuckDB table expression that reads this source lazily."""
         if self.format == "csv":
-            return f"read_csv({quote_literal(self.pattern)}, header = true)"
+            # DuckDB's sniffer may pick ',' or ';' inside the values of a .tsv; the name says tab.
+            delimiter = ", delim = '\t'" if self.is_tab_separated else ""
+            return f"read_csv({quote_literal(self.pattern)}, header = true{delimiter})"
         if self.format == "parquet":
             hive = ", hive_partitioning = true" if self.hive_partitioned else ""
             return f"read_parquet({quote_literal(self.pattern)}{hive})"
         if self.format == "jsonl":
-            return f"read_json({quote_literal(self.pattern)}, format = 'newline_delimited')"
+            # 'auto' reads JSON lines and also a .json file holding one array of records.
+            return f"read_json({quote_literal(self.pattern)}, format = 'auto')"
         raise ValueError(f"{self.format} sources are not read through a table function")
+
+    @property
+    def is_tab_separated(self) -> bool:
+        """Whether every file is named ``*.tsv`` (possibly compressed)."""
+        return all(_base_suffix(file) in _TAB_SUFFIXES for file in self.files)
 
     def fingerprint(self) -> Fingerprint:
         return fingerprint_files(list(self.files), self.root)
@@ -110,10 +119,16 @@ def resolve_source(spec: SourceSpec, base: Path | None = None) -> ResolvedSource
 
 
 def _format_from_name(path: Path) -> Format | None:
+    suffix = _base_suffix(path)
+    return _SUFFIX_FORMATS.get(suffix) if suffix else None
+
+
+def _base_suffix(path: Path) -> str | None:
+    """The lower-case suffix that names the format, after any compression suffix."""
     suffixes = [suffix.lower() for suffix in path.suffixes]
     while suffixes and suffixes[-1] in _COMPRESSION_SUFFIXES:
         suffixes.pop()
-    return _SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
+    return suffixes[-1] if suffixes else None
 
 
 def _resolve_glob(spec: SourceSpec, path: Path) -> ResolvedSource:

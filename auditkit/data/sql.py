@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
+
+import numpy as np
 
 
 def quote_identifier(name: str) -> str:
@@ -14,8 +18,14 @@ def quote_literal(value: Any) -> str:
     """Render a Python scalar as a DuckDB literal."""
     if value is None:
         return "NULL"
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
+    # The ABCs take numpy scalars too, whose repr() is "np.float64(0.5)" rather than a number;
+    # int() and float() also turn IntEnum members into plain numbers.
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        # nan and inf have no literal syntax; DuckDB casts their names from text.
+        return repr(number) if math.isfinite(number) else f"'{number!r}'::DOUBLE"
     return "'" + str(value).replace("'", "''") + "'"

@@ -15,10 +15,24 @@ from auditkit.errors import InputError
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+# DuckDB puts the reason of a CSV error on a later line, after the line number and the raw line.
+_HEADLINE_ONLY = re.compile(r"CSV Error on Line: \d+$|Error when sniffing file .*\.$")
+_DETAIL_NOISE = ("Original Line:", "LINE ")
+
+
 def duckdb_message(error: Exception) -> str:
-    """The first line of a DuckDB error, without the error-class prefix noise."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text
+    """A DuckDB error as one line: its first line, plus the reason when DuckDB puts it further down."""
+    lines = [line.strip() for line in str(error).strip().splitlines()]
+    if not lines or not lines[0]:
+        return type(error).__name__
+    headline = lines[0]
+    if _HEADLINE_ONLY.search(headline):
+        detail = next(
+            (line for line in lines[1:] if line and not line.startswith(_DETAIL_NOISE)), None
+        )
+        if detail:
+            return f"{headline}: {detail}"
+    return headline
 
 
 class Workspace:
@@ -51,7 +65,8 @@ class Workspace:
         if not _NAME.match(name):
             raise InputError(f"{name!r} is not a valid dataset name (letters, digits and _)")
         relation = self._relation_sql(name, source)
-        filter_sql = f" WHERE ({where})" if where else ""
+        # The newline ends a trailing "-- comment" in the predicate before the closing parenthesis.
+        filter_sql = f" WHERE ({where}\n)" if where else ""
         view = quote_identifier(name)
         try:
             self.connection.execute(
@@ -60,7 +75,7 @@ class Workspace:
             self.connection.execute(f"DESCRIBE {view}").fetchall()
         except duckdb.Error as error:
             self._drop_quietly(name)
-            where_note = f" (with where: {where})" if where else ""
+            where_note = f" (with where: {' '.join(where.split())})" if where else ""
             raise InputError(
                 f"{source.spec.path}: cannot read{where_note}: {duckdb_message(error)}"
             ) from None
@@ -80,7 +95,8 @@ class Workspace:
             dataset = arrow_dataset.dataset([str(file) for file in source.files], format="ipc")
         except Exception as error:  # pyarrow raises several unrelated types for a bad file
             raise InputError(
-                f"{source.spec.path}: not a readable Arrow IPC / Feather file: {error}"
+                f"{source.spec.path}: not a readable Arrow IPC / Feather file: "
+                f"{duckdb_message(error)}"
             ) from None
         arrow_name = f"__arrow_{name}"
         self.connection.register(arrow_name, dataset)
@@ -101,7 +117,10 @@ class Workspace:
         tables = [
             row[0]
             for row in self.connection.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [alias]
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = $alias "
+                "UNION ALL SELECT view_name FROM duckdb_views() "
+                "WHERE database_name = $alias AND NOT internal ORDER BY 1",
+                {"alias": alias},
             ).fetchall()
         ]
         if source.spec.table not in tables:

@@ -12,6 +12,7 @@ marked inconclusive instead.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,7 +127,8 @@ def _intervals(
     if reference is not None and (base := reference.derived.rate_counts.get(key)) is not None:
         ratio = katz_ratio_interval(*counts, *base, confidence)
         difference = newcombe_difference_interval(*counts, *base, confidence)
-        if ratio is not None:
+        # A zero reference rate leaves the ratio unbounded above; JSON has no infinity, so no interval.
+        if ratio is not None and math.isfinite(ratio[1]):
             result["ratio_to_reference"] = list(ratio)
         if difference is not None:
             result["difference_to_reference"] = list(difference)

@@ -1,0 +1,28 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from auditkit.data import Workspace
+
+SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+"""Public fairness datasets kept beside the repository checkout (never copied into it)."""
+
+
+@pytest.fixture()
+def workspace() -> Iterator[Workspace]:
+    """A fresh in-memory DuckDB workspace, closed after the test."""
+    with Workspace() as opened:
+        yield opened
+
+
+@pytest.fixture()
+def shared_data() -> Path:
+    """The ``../shared/data`` folder beside the repository, or a skip saying it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real datasets not available: {SHARED_DATA.resolve()} is not a folder")
+    return SHARED_DATA.resolve()
