@@ -170,25 +170,17 @@ def typed_reference_groups(dataset: Dataset, given: Mapping[str, str]) -> dict[s
 
 
 def _typed_value(text: str, column_type: str) -> Any:
+    from auditkit.data.sql import is_integer_type, is_numeric_type
+
     if column_type == "BOOLEAN":
         return text.strip().lower() in {"1", "true", "yes"}
-    if column_type.endswith("INT") or column_type in {
-        "TINYINT",
-        "SMALLINT",
-        "INTEGER",
-        "BIGINT",
-        "HUGEINT",
-    }:
-        try:
-            return int(text)
-        except ValueError:
-            return text
-    if column_type in {"DOUBLE", "FLOAT", "REAL"} or column_type.startswith("DECIMAL"):
-        try:
-            return float(text)
-        except ValueError:
-            return text
-    return text
+    converter = (
+        int if is_integer_type(column_type) else float if is_numeric_type(column_type) else str
+    )
+    try:
+        return converter(text)
+    except ValueError:
+        return text
 
 
 def compute_project_metrics(

@@ -10,41 +10,12 @@ import duckdb
 
 from auditkit.data.fingerprint import Fingerprint
 from auditkit.data.sources import ResolvedSource, SourceSpec, resolve_source
-from auditkit.data.sql import quote_identifier, quote_literal
+from auditkit.data.sql import is_integer_type, is_numeric_type, quote_identifier, quote_literal
 from auditkit.data.workspace import Workspace, duckdb_message
 from auditkit.errors import InputError
 from auditkit.yamlsource import did_you_mean
 
 Task = Literal["classification", "regression"]
-_NUMERIC_TYPES = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-    "REAL",
-)
-_INTEGER_TYPES = frozenset(
-    {
-        "TINYINT",
-        "SMALLINT",
-        "INTEGER",
-        "BIGINT",
-        "HUGEINT",
-        "UTINYINT",
-        "USMALLINT",
-        "UINTEGER",
-        "UBIGINT",
-        "UHUGEINT",
-    }
-)
 _SHOWN_VALUES = 10
 
 
@@ -187,7 +158,7 @@ def _typed_literal(value: Any, column_type: str) -> str:
         return "TRUE" if text in {"1", "true", "yes"} else "FALSE"
     if isinstance(value, bool):
         # A YAML true/false against a number column means 1/0; against text, 'true'/'false'.
-        text = str(int(value)) if _is_numeric(column_type) else str(value).lower()
+        text = str(int(value)) if is_numeric_type(column_type) else str(value).lower()
         return f"TRY_CAST({quote_literal(text)} AS {column_type})"
     return f"TRY_CAST({quote_literal(str(value))} AS {column_type})"
 
@@ -254,20 +225,16 @@ def _role_type_problems(dataset: Dataset, require_outcomes: bool) -> list[str]:
             problems.append("no prediction column and no score with a threshold are set")
     for role in ("score", "weight"):
         column = getattr(roles, role)
-        if column and not _is_numeric(schema[column]):
+        if column and not is_numeric_type(schema[column]):
             problems.append(f"{role} column {column!r} must be numeric, but it is {schema[column]}")
     if roles.task == "regression":
         for role in ("label", "prediction"):
             column = getattr(roles, role)
-            if column and not _is_numeric(schema[column]):
+            if column and not is_numeric_type(schema[column]):
                 problems.append(
                     f"{role} column {column!r} must be numeric for regression, but it is {schema[column]}"
                 )
     return problems
-
-
-def _is_numeric(column_type: str) -> bool:
-    return column_type.startswith(_NUMERIC_TYPES)
 
 
 def _with_value_checks(
@@ -331,7 +298,7 @@ def _profile_sql(dataset: Dataset, outcome_columns: list[str], bounded_columns: 
 def _has_cheap_bounds(dataset: Dataset, column: str) -> bool:
     # Comparing strings for min/max costs more than the scan for distinct values it could save.
     column_type = dataset.schema[column]
-    return column_type == "BOOLEAN" or column_type in _INTEGER_TYPES
+    return column_type == "BOOLEAN" or is_integer_type(column_type)
 
 
 def _values_within_bounds(low: Any, high: Any) -> list[Any] | None:

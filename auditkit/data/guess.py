@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditkit.data.datasets import Dataset
+from auditkit.data.sql import is_numeric_type
 from auditkit.data.workspace import Workspace
 
 _SAMPLE_ROWS = 200_000
@@ -27,18 +28,6 @@ _PREDICTION = re.compile(
 )
 _SCORE = re.compile(r"(^|_)(score|prob|proba|probability|risk|likelihood)($|_)")
 _ID = re.compile(r"(^|_)id$|^id_|^uuid$|^key$")
-_NUMERIC = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-    "REAL",
-    "U",
-)
 _TIME = ("DATE", "TIMESTAMP")
 
 
@@ -52,7 +41,7 @@ class ColumnSummary:
 
     @property
     def numeric(self) -> bool:
-        return self.type.startswith(_NUMERIC)
+        return is_numeric_type(self.type)
 
     @property
     def binary(self) -> bool:

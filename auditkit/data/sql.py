@@ -1,9 +1,10 @@
-"""Small helpers for writing SQL text safely."""
+"""Small helpers for writing SQL text safely and for reading DuckDB column types."""
 
 from __future__ import annotations
 
 import math
 import numbers
+import re
 from typing import Any
 
 import numpy as np
@@ -29,3 +30,33 @@ def quote_literal(value: Any) -> str:
         # nan and inf have no literal syntax; DuckDB casts their names from text.
         return repr(number) if math.isfinite(number) else f"'{number!r}'::DOUBLE"
     return "'" + str(value).replace("'", "''") + "'"
+
+
+INTEGER_TYPES = frozenset(
+    {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+    }
+)
+FLOATING_TYPES = frozenset({"FLOAT", "REAL", "DOUBLE"})
+_NUMERIC_TYPE = re.compile(
+    "(" + "|".join(sorted(INTEGER_TYPES | FLOATING_TYPES)) + r"|DECIMAL(\(\s*\d+\s*,\s*\d+\s*\))?)",
+    re.IGNORECASE,
+)
+
+
+def is_numeric_type(column_type: str) -> bool:
+    """True for DuckDB's numeric types (not for lists, arrays or structs of them)."""
+    return _NUMERIC_TYPE.fullmatch(column_type.strip()) is not None
+
+
+def is_integer_type(column_type: str) -> bool:
+    return column_type.strip().upper() in INTEGER_TYPES

@@ -59,14 +59,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Literal
 
 from auditkit.data.datasets import Dataset
-from auditkit.data.sql import quote_identifier, quote_literal
+from auditkit.data.sql import FLOATING_TYPES, is_numeric_type, quote_identifier, quote_literal
 from auditkit.data.workspace import Workspace
 from auditkit.errors import InputError, UsageError
 from auditkit.yamlsource import did_you_mean
@@ -81,12 +80,6 @@ MISSING = "(missing)"
 """The label of the bin (or category) of missing values."""
 
 Kind = Literal["numeric", "categorical"]
-_NUMERIC_TYPE = re.compile(
-    r"(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT"
-    r"|FLOAT|REAL|DOUBLE|DECIMAL(\(\s*\d+\s*,\s*\d+\s*\))?)",
-    re.IGNORECASE,
-)
-_FLOATING_TYPES = frozenset({"FLOAT", "REAL", "DOUBLE"})
 _STATISTICS = ("psi", "ks", "ks_p_value", "chi_square", "chi_square_p_value", "js_divergence")
 
 
@@ -269,11 +262,6 @@ def _row_counts(
 # SQL building blocks shared with the data-quality checks --------------------------------------
 
 
-def is_numeric_type(column_type: str) -> bool:
-    """True for DuckDB's numeric types (not for lists or structs of them)."""
-    return _NUMERIC_TYPE.fullmatch(column_type.strip()) is not None
-
-
 def column_kind(column: str, reference: Dataset, current: Dataset) -> Kind:
     """Numeric when the column is numeric in both datasets, categorical otherwise."""
     both_numeric = is_numeric_type(reference.schema[column]) and is_numeric_type(
@@ -285,7 +273,7 @@ def column_kind(column: str, reference: Dataset, current: Dataset) -> Kind:
 def present_value_sql(column: str, column_type: str) -> str:
     """The column's value, with a floating-point NaN turned into NULL (NaN counts as missing)."""
     quoted = quote_identifier(column)
-    if column_type.strip().upper() in _FLOATING_TYPES:
+    if column_type.strip().upper() in FLOATING_TYPES:
         # Parquet min/max statistics leave NaN out, and DuckDB's optimizer may then fold isnan(x)
         # to false (duckdb/duckdb#25521). Taking the value out of a one-element list hides those
         # statistics from the optimizer, so the test is made on every row.
