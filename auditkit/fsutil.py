@@ -12,11 +12,17 @@ from typing import IO
 
 @contextmanager
 def atomic_writer(
-    path: str | Path, mode: str = "w", encoding: str | None = "utf-8"
+    path: str | Path,
+    mode: str = "w",
+    encoding: str | None = "utf-8",
+    *,
+    permissions: int | None = None,
 ) -> Iterator[IO[str]]:
     """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds.
 
-    A reader never sees a half-written output, and a failure leaves any previous file untouched.
+    A reader never sees a half-written output, and a failure leaves any previous file untouched. The
+    file gets ``permissions`` (e.g. ``0o600`` for a private key), by default what ``open()`` would give
+    under the process umask: ``mkstemp`` alone would make every output private.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -24,6 +30,7 @@ def atomic_writer(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
     try:
+        os.fchmod(descriptor, _default_permissions() if permissions is None else permissions)
         with os.fdopen(descriptor, mode, encoding=encoding if "b" not in mode else None) as handle:
             yield handle
             handle.flush()
@@ -32,6 +39,12 @@ def atomic_writer(
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _default_permissions() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
