@@ -223,16 +223,34 @@ def test_katz_equals_statsmodels_without_empty_cells(
     assert ours == pytest.approx((low, high), rel=1e-10)
 
 
+@st.composite
+def pairs_with_an_empty_cell(draw: st.DrawFn) -> tuple[int, int, int, int]:
+    """Binomial pairs with at least one empty cell of the 2x2 table and not both rates zero."""
+    x1, n1, x2, n2 = draw(binomial_pairs(max_n=60))
+    cells = [x1, n1 - x1, x2, n2 - x2]
+    emptied = draw(st.sampled_from(range(4)))  # drawn, not filtered: filtering trips health checks
+    if emptied == 0:
+        x1 = 0
+    elif emptied == 1:
+        x1 = n1
+    elif emptied == 2:
+        x2 = 0
+    else:
+        x2 = n2
+    if x1 == 0 and x2 == 0:
+        x1 = n1 if cells[0] == 0 else cells[0]
+    return x1, n1, x2, n2
+
+
 @settings(max_examples=150, deadline=None)
-@given(binomial_pairs(max_n=60), CONFIDENCES)
+@given(pairs_with_an_empty_cell(), CONFIDENCES)
 def test_katz_with_an_empty_cell_adds_one_half_to_every_cell(
     counts: tuple[int, int, int, int], confidence: float
 ) -> None:
     from statsmodels.stats.contingency_tables import Table2x2
 
     x1, n1, x2, n2 = counts
-    cells = [x1, n1 - x1, x2, n2 - x2]
-    assume(min(cells) == 0 and (x1 > 0 or x2 > 0))
+    assert min(x1, n1 - x1, x2, n2 - x2) == 0 and (x1 > 0 or x2 > 0)
     corrected = Table2x2([[x1 + 0.5, n1 - x1 + 0.5], [x2 + 0.5, n2 - x2 + 0.5]], shift_zeros=False)
     low, high = corrected.riskratio_confint(alpha=1 - confidence)
     ours = katz_ratio_interval(x1, n1, x2, n2, confidence)
