@@ -271,8 +271,15 @@ def record_signature_problems(where: str, status: Any, state: Verification) -> N
             where,
             "the document was changed after signing in a way the certification does not allow",
         )
-    if status.timestamp_validity is not None and not status.timestamp_validity.intact:
+    stamp = status.timestamp_validity
+    if stamp is not None and not (stamp.intact and stamp.valid):
         state.problem(Severity.TAMPERED, where, "its timestamp token does not match the signature")
+    elif stamp is not None and not stamp.trusted:
+        state.problem(
+            Severity.UNTRUSTED,
+            where,
+            "its timestamp is intact, but the timestamp authority is not trusted: pass its certificate with --trust",
+        )
     if status.intact and status.valid and not status.trusted:
         state.problem(Severity.UNTRUSTED, where, untrusted_message(status, bool(state.trust_roots)))
 
@@ -322,6 +329,8 @@ def coverage_text(status: Any) -> str:
 
 def status_text(status: Any) -> str:
     integrity = "intact" if status.intact and status.valid else "BROKEN"
+    if status.docmdp_ok is False:
+        integrity += ", CHANGED after signing"
     trust = "trusted" if status.trusted else "not trusted"
     return f"{integrity}, {trust}"
 

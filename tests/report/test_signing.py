@@ -555,3 +555,60 @@ def test_verify_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     pdf.write_bytes(b"%PDF-1.7\n")
     assert main(["verify", str(pdf), "--trust", str(text)]) == ExitCode.ERROR
     assert "not a PEM or DER X.509 certificate" in capsys.readouterr().err
+
+
+def test_rfc3161_timestamp_makes_pades_b_t(
+    tmp_path: Path, keys: GeneratedKeys, unsigned_pdf: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A local timestamp authority (pyHanko's in-process TSA) stands in for an RFC 3161 server."""
+    tsa_cert, timestamper = local_timestamp_authority(tmp_path)
+    folder = tmp_path / "report"
+    folder.mkdir()
+    write_inputs(folder, unsigned_pdf)
+    signer = SignerConfig.from_keygen_folder(keys.key.parent)
+    sign_report(folder, folder / "report.pdf", signer, [], PREDICATE, timestamper=timestamper)
+    code, out, err = verify(capsys, folder, keys.certificate, tsa_cert)
+    assert (code, err) == (ExitCode.OK, "")
+    assert "PAdES B-T" in out and "timestamp: " in out
+    code, _, err = verify(capsys, folder, keys.certificate)
+    assert code == ExitCode.INCONCLUSIVE
+    assert "timestamp authority is not trusted" in err
+
+
+def local_timestamp_authority(folder: Path) -> tuple[Path, object]:
+    import datetime as dt
+
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    key = rsa.generate_private_key(
+        public_exponent=65537, key_size=2048
+    )  # the dummy TSA is RSA-only
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")])
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=2))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path = folder / "tsa.pem"
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    timestamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(key_der),
+    )
+    return path, timestamper
