@@ -13,7 +13,15 @@ from collections.abc import Sequence
 import click
 
 from auditkit import __version__
-from auditkit.cli import cmd_check, cmd_demo, cmd_init, cmd_metrics, cmd_policy
+from auditkit.cli import (
+    cmd_check,
+    cmd_demo,
+    cmd_init,
+    cmd_keygen,
+    cmd_metrics,
+    cmd_policy,
+    cmd_verify,
+)
 from auditkit.errors import AuditkitError, ExitCode
 
 EXIT_CODES_HELP = """\b
@@ -48,6 +56,8 @@ for command in (
     cmd_metrics.metrics,
     cmd_check.check,
     cmd_policy.policy,
+    cmd_keygen.keygen,
+    cmd_verify.verify,
 ):
     cli.add_command(command)
 
