@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 
 from auditkit import __version__
-from auditkit.cli import cmd_check, cmd_demo, cmd_init, cmd_metrics, cmd_policy
+from auditkit.cli import cmd_check, cmd_demo, cmd_init, cmd_metrics, cmd_policy, cmd_trail
 from auditkit.errors import AuditkitError, ExitCode
 
 EXIT_CODES_HELP = """\b
@@ -48,6 +48,9 @@ for command in (
     cmd_metrics.metrics,
     cmd_check.check,
     cmd_policy.policy,
+    cmd_trail.history,
+    cmd_trail.diff,
+    cmd_trail.trail,
 ):
     cli.add_command(command)
 
