@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -111,7 +112,9 @@ def _model_text(model: dict[str, Any] | None) -> str:
 
 def _signoff_text(signoff: dict[str, Any]) -> str:
     comment = f": {signoff['comment']}" if signoff.get("comment") else ""
-    return f"sign-off  {signoff['decision']} by {signoff['reviewer']} at {signoff['created']}{comment}"
+    return (
+        f"sign-off  {signoff['decision']} by {signoff['reviewer']} at {signoff['created']}{comment}"
+    )
 
 
 def _report_text(report: dict[str, Any]) -> str:
@@ -128,7 +131,9 @@ def _report_text(report: dict[str, Any]) -> str:
 @click.argument("run_b")
 @store_options
 @click.option("--format", "output_format", type=TEXT_OR_JSON, default="text", show_default=True)
-def diff(run_a: str, run_b: str, config: Path | None, store: Path | None, output_format: str) -> int:
+def diff(
+    run_a: str, run_b: str, config: Path | None, store: Path | None, output_format: str
+) -> int:
     """Compare run RUN_A with run RUN_B: rules that newly fail, rules fixed, every status change,
     waivers added, removed or expired, overall and per-group metric deltas, and input hashes that
     changed.
@@ -177,7 +182,10 @@ def _diff_lines(difference: dict[str, Any]) -> list[str]:
     lines += _section(
         "rule values changed",
         _value_lines(
-            [{**d, "name": d["id"] + (f" [{d['group']}]" if d["group"] else "")} for d in difference["rule_values"]],
+            [
+                {**d, "name": d["id"] + (f" [{d['group']}]" if d["group"] else "")}
+                for d in difference["rule_values"]
+            ],
             "name",
         ),
     )
@@ -206,12 +214,14 @@ def _value_lines(entries: Sequence[dict[str, Any]], name_key: str) -> list[str]:
         f"{entry[name_key]}: {_number(entry['from'])} -> {_number(entry['to'])}"
         + (f" ({entry['delta']:+.4g})" if entry["delta"] is not None else "")
         for entry in entries
-        if entry["from"] != entry["to"]
+        if entry["changed"]
     ]
 
 
 def _group_text(group: dict[str, Any]) -> str:
-    return ",".join(f"{key}={'unknown' if value is None else value}" for key, value in group.items())
+    return ",".join(
+        f"{key}={'unknown' if value is None else value}" for key, value in group.items()
+    )
 
 
 def _number(value: Any) -> str:
@@ -220,8 +230,11 @@ def _number(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
-def _short(digest: str | None) -> str:
-    return digest[:12] if digest else "none"
+def _short(value: str | None) -> str:
+    """A sha256 cut to 12 digits (enough to tell two apart); other values (a row filter) whole."""
+    if not value:
+        return "none"
+    return value[:12] if re.fullmatch(r"[0-9a-f]{64}", value) else repr(value)
 
 
 # trail verify -------------------------------------------------------------------------------

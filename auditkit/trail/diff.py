@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -34,11 +35,8 @@ def diff_runs(before: StoredRun, after: StoredRun) -> dict[str, Any]:
 
 def has_differences(diff: Mapping[str, Any]) -> bool:
     """True when anything but unchanged values differs between the runs."""
-    changed_values = [
-        entry
-        for entry in (*diff["metrics"]["overall"], *diff["metrics"]["groups"], *diff["rule_values"])
-        if entry["from"] != entry["to"]
-    ]
+    values = (*diff["metrics"]["overall"], *diff["metrics"]["groups"], *diff["rule_values"])
+    changed_values = [entry for entry in values if entry["changed"]]
     waivers = diff["waivers"]
     return bool(
         diff["status_changes"]
@@ -115,10 +113,17 @@ def _expired_waivers(rules: Rules) -> dict[str, dict[str, Any]]:
     }
 
 
-def _delta(old: Any, new: Any) -> float | None:
+def _compared(old: Any, new: Any) -> dict[str, Any]:
+    """Both values exactly, their difference, and whether they differ beyond rounding noise.
+
+    Parallel floating-point sums may come out a few units in the last place apart on the same data
+    (the order of additions varies), so a relative difference below 1e-9 is not called a change.
+    """
     if _is_number(old) and _is_number(new):
-        return float(new) - float(old)
-    return None
+        delta = float(new) - float(old)
+        changed = not math.isclose(float(old), float(new), rel_tol=1e-9, abs_tol=1e-12)
+        return {"from": old, "to": new, "delta": delta, "changed": changed}
+    return {"from": old, "to": new, "delta": None, "changed": old != new}
 
 
 def _is_number(value: Any) -> bool:
@@ -128,11 +133,12 @@ def _is_number(value: Any) -> bool:
 def _overall_deltas(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
     old = ((before.get("metrics") or {}).get("overall")) or {}
     new = ((after.get("metrics") or {}).get("overall")) or {}
-    keys = [key for key in _ordered_union(old, new) if _is_number(old.get(key)) or _is_number(new.get(key))]
-    return [
-        {"metric": key, "from": old.get(key), "to": new.get(key), "delta": _delta(old.get(key), new.get(key))}
-        for key in keys
+    keys = [
+        key
+        for key in _ordered_union(old, new)
+        if _is_number(old.get(key)) or _is_number(new.get(key))
     ]
+    return [{"metric": key, **_compared(old.get(key), new.get(key))} for key in keys]
 
 
 def _group_deltas(
@@ -140,7 +146,11 @@ def _group_deltas(
 ) -> list[dict[str, Any]]:
     """Per-group values of the metrics that the rules of either run name."""
     used = _ordered_union(
-        {rule["metric"]: None for rule in (*rules_before.values(), *rules_after.values()) if rule.get("metric")}
+        {
+            rule["metric"]: None
+            for rule in (*rules_before.values(), *rules_after.values())
+            if rule.get("metric")
+        }
     )
     old_groups, new_groups = _groups(before), _groups(after)
     deltas = []
@@ -155,9 +165,7 @@ def _group_deltas(
                     "by": group["by"],
                     "group": group["group"],
                     "metric": metric,
-                    "from": old.get(metric),
-                    "to": new.get(metric),
-                    "delta": _delta(old.get(metric), new.get(metric)),
+                    **_compared(old.get(metric), new.get(metric)),
                 }
             )
     return deltas
@@ -190,11 +198,13 @@ def _rule_value_deltas(before: Rules, after: Rules) -> list[dict[str, Any]]:
 
 
 def _value_delta(rule_id: str, group: str | None, old: Any, new: Any) -> dict[str, Any]:
-    return {"id": rule_id, "group": group, "from": old, "to": new, "delta": _delta(old, new)}
+    return {"id": rule_id, "group": group, **_compared(old, new)}
 
 
 def _label(group: Mapping[str, Any]) -> str:
-    return ", ".join(f"{key}={'unknown' if value is None else value}" for key, value in group.items())
+    return ", ".join(
+        f"{key}={'unknown' if value is None else value}" for key, value in group.items()
+    )
 
 
 def _input_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -207,12 +217,15 @@ def _input_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
 
 
 def _input_hashes(document: Mapping[str, Any]) -> dict[str, str | None]:
-    """Input name -> sha256: datasets, model, waivers file and each policy."""
+    """Input name -> sha256: datasets (and their row filters), model, waivers file and each policy."""
     result = document.get("result") or {}
     inputs = result.get("inputs") or {}
-    hashes: dict[str, str | None] = {
-        name: (entry or {}).get("sha256") for name, entry in inputs.items() if isinstance(entry, dict)
-    }
+    hashes: dict[str, str | None] = {}
+    for name, entry in inputs.items():
+        if isinstance(entry, dict):
+            hashes[name] = entry.get("sha256")
+            if entry.get("where"):
+                hashes[f"{name} where"] = entry["where"]
     for policy in result.get("policies") or []:
         hashes[f"policy {policy.get('id')}"] = policy.get("sha256")
     return hashes

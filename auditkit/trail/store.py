@@ -114,9 +114,7 @@ class TrailStore:
         created = moment.isoformat()
         with self._writing() as connection:
             run_id = _resolve_run(connection, run, self.path)
-            payload = payload_text(
-                {"run_id": run_id, "kind": kind, "created": created, **details}
-            )
+            payload = payload_text({"run_id": run_id, "kind": kind, "created": created, **details})
             return self._insert(connection, kind, record_id, run_id, created, payload)
 
     def _insert(
@@ -290,9 +288,7 @@ def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
 def _check_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
     tables = {
         row[0]
-        for row in connection.execute(
-            "SELECT table_name FROM information_schema.tables"
-        ).fetchall()
+        for row in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }
     if META not in tables or RECORDS not in tables:
         raise TrailError(f"{path} is not an auditkit audit store (no {RECORDS} table)")
@@ -339,7 +335,9 @@ def _resolve_run(connection: duckdb.DuckDBPyConnection, reference: str, path: Pa
     if text in matches or len(matches) == 1:
         return text if text in matches else matches[0]
     if matches:
-        shown = ", ".join(matches[:5]) + (f" and {len(matches) - 5} more" if len(matches) > 5 else "")
+        shown = ", ".join(matches[:5]) + (
+            f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+        )
         raise TrailError(f"run id prefix {text!r} is ambiguous: it matches {shown}")
     known = [
         str(row[0])

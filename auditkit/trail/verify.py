@@ -70,9 +70,7 @@ def _record_problem(record: Record, previous_seq: int, previous_hash: str) -> st
         return f"it is out of sequence (follows record {previous_seq})"
     if record.prev_hash != previous_hash:
         what = "the start of the trail" if previous_seq == 0 else f"record {previous_seq}"
-        return (
-            f"it does not chain to {what}: a record was deleted, inserted, replaced or reordered"
-        )
+        return f"it does not chain to {what}: a record was deleted, inserted, replaced or reordered"
     if record.kind not in RECORD_KINDS:
         return f"unknown record kind {record.kind!r}"
     return None

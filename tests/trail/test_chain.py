@@ -60,7 +60,17 @@ def test_each_record_hash_covers_its_fields_and_the_previous_hash(store: TrailSt
     previous = "0" * 64
     for seq, record_id, kind, run_id, created, version, payload, payload_sha, prev, digest in rows:
         assert payload_sha == hashlib.sha256(payload.encode("utf-8")).hexdigest()
-        fields = ["auditkit-trail/1", seq, record_id, kind, run_id, created, version, payload_sha, prev]
+        fields = [
+            "auditkit-trail/1",
+            seq,
+            record_id,
+            kind,
+            run_id,
+            created,
+            version,
+            payload_sha,
+            prev,
+        ]
         expected = hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()
         assert prev == previous and digest == expected
         previous = digest
@@ -139,7 +149,9 @@ def test_an_inserted_record_is_detected_even_when_well_formed(store: TrailStore)
         payload=payload_text({"decision": "approve"}),
         prev_hash=rows[1][9],
     )
-    values = ", ".join(f"'{value}'" if isinstance(value, str) else str(value) for value in forged.row())
+    values = ", ".join(
+        f"'{value}'" if isinstance(value, str) else str(value) for value in forged.row()
+    )
     tamper(
         store,
         "UPDATE trail_records SET seq = seq + 100 WHERE seq >= 3",
@@ -167,7 +179,9 @@ def test_an_anchored_head_allows_later_appends(store: TrailStore) -> None:
     assert verification.intact and verification.anchor_seq == 5 and verification.count == 6
 
 
-def test_trail_verify_command_exit_codes(store: TrailStore, capsys: pytest.CaptureFixture[str]) -> None:
+def test_trail_verify_command_exit_codes(
+    store: TrailStore, capsys: pytest.CaptureFixture[str]
+) -> None:
     head = store.verify().head
     assert main(["trail", "verify", "--store", str(store.path)]) == ExitCode.OK
     assert capsys.readouterr().out.strip() == f"trail intact: 5 records, head {head}"
@@ -190,7 +204,7 @@ def test_runs_are_found_by_id_prefix_and_latest(store: TrailStore) -> None:
     assert store.load_run("latest~2").run_id == ids[2]
     assert store.load_run(ids[1]).document == run_document(2)
     assert store.load_run(ids[3][:-3]).run_id == ids[3]
-    with pytest.raises(TrailError, match="latest~5: .* holds 5 runs"):
+    with pytest.raises(TrailError, match=r"latest~5: .* holds 5 runs"):
         store.load_run("latest~5")
     with pytest.raises(TrailError, match="ambiguous: it matches"):
         store.load_run("20261129T1400")
@@ -201,7 +215,9 @@ def test_runs_are_found_by_id_prefix_and_latest(store: TrailStore) -> None:
 
 def test_signoffs_and_reports_attach_to_their_run(store: TrailStore) -> None:
     second = run_document(2)["run_id"]
-    store.append_signoff(second[:20], reviewer="jane.roe", decision="approve_with_conditions", comment="c")
+    store.append_signoff(
+        second[:20], reviewer="jane.roe", decision="approve_with_conditions", comment="c"
+    )
     store.append_report("latest", [{"name": "report.html", "sha256": "ab" * 32}], signer="Jane Roe")
     with pytest.raises(TrailError, match="decision"):
         store.append_signoff("latest", reviewer="x", decision="maybe")  # type: ignore[arg-type]
@@ -232,12 +248,37 @@ def test_a_file_that_is_not_a_store_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_a_held_lock_times_out_with_a_clear_error(store: TrailStore) -> None:
     impatient = TrailStore(store.path, lock_timeout=0.2)
-    with store_lock(store.path, exclusive=True, timeout=1):
-        with pytest.raises(TrailLockError, match="locked by another auditkit process"):
-            impatient.append_run(run_document(6))
+    with (
+        store_lock(store.path, exclusive=True, timeout=1),
+        pytest.raises(TrailLockError, match="locked by another auditkit process"),
+    ):
+        impatient.append_run(run_document(6))
     # Shared locks (readers) do not exclude each other, but they do exclude writers.
     with store_lock(store.path, exclusive=False, timeout=1):
         assert impatient.verify().count == 5
         with pytest.raises(TrailLockError):
             impatient.append_run(run_document(6))
     assert impatient.append_run(run_document(6)).seq == 6
+
+
+def test_history_shows_signoffs_and_reports_under_their_run(
+    store: TrailStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    second = run_document(2)["run_id"]
+    store.append_signoff(
+        second, reviewer="jane.roe", decision="reject", comment="drift unexplained"
+    )
+    store.append_report(second, [{"name": "report.pdf", "sha256": "cd" * 32}], signer="Jane Roe")
+    assert main(["history", "--store", str(store.path), "--limit", "4"]) == ExitCode.OK
+    lines = capsys.readouterr().out.splitlines()
+    run_lines = [i for i, line in enumerate(lines) if line.startswith("20261129T")]
+    assert [lines[i].split()[0] for i in run_lines] == [
+        run_document(n)["run_id"] for n in (5, 4, 3, 2)
+    ]
+    attached = lines[run_lines[-1] + 1 :]
+    assert attached[0].split()[:5] == ["sign-off", "reject", "by", "jane.roe", "at"]
+    assert attached[0].endswith(": drift unexplained")
+    assert attached[1].startswith("    report    report.pdf, signed by Jane Roe")
+    assert main(["history", "--store", str(store.path), "--format", "json"]) == ExitCode.OK
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert len(runs) == 5 and runs[3]["signoffs"][0]["decision"] == "reject"

@@ -6,6 +6,7 @@ import multiprocessing
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from auditkit.trail import TrailStore
 
@@ -27,6 +28,7 @@ def append_runs(store: str, worker: int) -> None:
         )
 
 
+@pytest.mark.slow
 def test_parallel_appends_are_serialised(tmp_path: Path) -> None:
     store = tmp_path / "audit.duckdb"
     context = multiprocessing.get_context("spawn")
