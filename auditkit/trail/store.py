@@ -109,6 +109,10 @@ class TrailStore:
         return self._append_attachment("signoff", run, details)
 
     def _append_attachment(self, kind: RecordKind, run: str, details: dict[str, Any]) -> Record:
+        if not self.path.is_file():
+            raise TrailError(
+                f"no audit trail at {self.path} yet: there is no run to attach a {kind} to"
+            )
         moment = utc_now()
         record_id = new_id(moment)
         created = moment.isoformat()

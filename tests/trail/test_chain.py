@@ -223,6 +223,10 @@ def test_signoffs_and_reports_attach_to_their_run(store: TrailStore) -> None:
         store.append_signoff("latest", reviewer="x", decision="maybe")  # type: ignore[arg-type]
     with pytest.raises(TrailError, match="no run"):
         store.append_report("nope", [])
+    elsewhere = TrailStore(store.path.parent / "other.duckdb")
+    with pytest.raises(TrailError, match="no audit trail"):
+        elsewhere.append_signoff("latest", reviewer="jane.roe", decision="approve")
+    assert not elsewhere.path.exists()
     runs = {run.run_id: run for run in store.recent_runs()}
     assert runs[second].signoffs[0]["decision"] == "approve_with_conditions"
     assert runs[second].signoffs[0]["run_id"] == second
