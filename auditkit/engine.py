@@ -213,6 +213,16 @@ def compute_project_metrics(
     )
 
 
+@dataclass(frozen=True)
+class AuditRun:
+    """A check's verdict with the evidence it was computed from, for the audit trail and the report."""
+
+    result: CheckResult
+    evidence: Evidence
+    roles: ColumnRoles
+    """The column roles of the audited data (including a score column the model wrote)."""
+
+
 def run_check(
     project: Project,
     *,
@@ -221,6 +231,19 @@ def run_check(
     today: date | None = None,
 ) -> CheckResult:
     """Evaluate the project's policies (with its waivers) and return the verdict."""
+    return audit_project(
+        project, fail_on=fail_on, fail_on_inconclusive=fail_on_inconclusive, today=today
+    ).result
+
+
+def audit_project(
+    project: Project,
+    *,
+    fail_on: str = "high",
+    fail_on_inconclusive: bool = False,
+    today: date | None = None,
+) -> AuditRun:
+    """Evaluate the project's policies (with its waivers): the verdict and the evidence behind it."""
     from auditkit.check import CheckResult
     from auditkit.policy.evaluator import evaluate, plan
     from auditkit.policy.loader import load_policies
@@ -250,7 +273,7 @@ def run_check(
         dataset_path=project.current.path,
         today=today or date.today(),
     )
-    return CheckResult(
+    result = CheckResult(
         findings=findings,
         inputs=describe_inputs(loaded),
         fail_on=fail_on,  # type: ignore[arg-type]
@@ -262,6 +285,7 @@ def run_check(
             for p in policies
         ),
     )
+    return AuditRun(result, evidence, loaded.current.roles)
 
 
 def _now() -> str:

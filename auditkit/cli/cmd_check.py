@@ -45,6 +45,11 @@ SEVERITIES = ["critical", "high", "medium", "low", "info"]
     help="Lowest severity whose failure fails the run.",
 )
 @click.option("--fail-on-inconclusive", is_flag=True, help="Exit 3 when a rule is inconclusive.")
+@click.option(
+    "--no-record",
+    is_flag=True,
+    help="Dry run: do not append this run to the audit trail (the project's store).",
+)
 def check(**options: Any) -> int:
     """Evaluate the project's policies against its data and exit with the verdict.
 
@@ -52,8 +57,11 @@ def check(**options: Any) -> int:
     Exit codes: 0 nothing at or above --fail-on failed; 1 violations; 2 usage, configuration,
     policy or input error (a policy that could not be evaluated never exits 0); 3 inconclusive
     results with --fail-on-inconclusive.
+
+    Every run is appended to the audit trail (the project's store, default
+    .auditkit/audit.duckdb) and its run id printed on stderr, unless --no-record is given.
     """
-    from auditkit.engine import run_check
+    from auditkit.engine import audit_project
     from auditkit.errors import UsageError
     from auditkit.fsutil import write_text_atomic
     from auditkit.outputs import OUTPUT_FORMATS
@@ -69,9 +77,12 @@ def check(**options: Any) -> int:
     project = load_project(
         options["config"], overrides_from(options), search_cwd=options["data"] is None
     )
-    result = run_check(
+    run = audit_project(
         project, fail_on=options["fail_on"], fail_on_inconclusive=options["fail_on_inconclusive"]
     )
+    result = run.result
+    if not options["no_record"]:
+        _record(project, run)
     for name, output in zip(formats, outputs, strict=True):
         text = OUTPUT_FORMATS[name].render(result)
         if output is None:
@@ -80,3 +91,10 @@ def check(**options: Any) -> int:
             write_text_atomic(output, text)
             click.echo(f"wrote {output} ({name})", err=True)
     return int(result.exit_code)
+
+
+def _record(project: Any, run: Any) -> None:
+    from auditkit.trail import record_check
+
+    record = record_check(project, run)
+    click.echo(f"recorded run {record.run_id} in {project.store}", err=True)

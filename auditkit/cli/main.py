@@ -20,6 +20,7 @@ from auditkit.cli import (
     cmd_keygen,
     cmd_metrics,
     cmd_policy,
+    cmd_trail,
     cmd_verify,
 )
 from auditkit.errors import AuditkitError, ExitCode
@@ -56,6 +57,9 @@ for command in (
     cmd_metrics.metrics,
     cmd_check.check,
     cmd_policy.policy,
+    cmd_trail.history,
+    cmd_trail.diff,
+    cmd_trail.trail,
     cmd_keygen.keygen,
     cmd_verify.verify,
 ):

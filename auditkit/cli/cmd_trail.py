@@ -1,0 +1,292 @@
+"""``auditkit history``, ``auditkit diff`` and ``auditkit trail verify``: reading the audit trail."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from auditkit.errors import ExitCode
+
+F = TypeVar("F", bound=Callable[..., Any])
+TEXT_OR_JSON = click.Choice(["text", "json"])
+
+
+def store_options(function: F) -> F:
+    """``-c`` and ``--store``: which audit store to read."""
+    function = click.option(
+        "--store",
+        type=click.Path(path_type=Path),
+        help="Audit store (default: the project's store:, else .auditkit/audit.duckdb).",
+    )(function)
+    return click.option(
+        "-c",
+        "--config",
+        type=click.Path(path_type=Path),
+        help="Project file whose store to read (default: ./auditkit.yaml if present).",
+    )(function)
+
+
+def open_store(config: Path | None, store: Path | None) -> Any:
+    """The :class:`auditkit.trail.TrailStore` named by ``--store``, the project file, or the default."""
+    from auditkit.project import DEFAULT_PROJECT_FILE, DEFAULT_STORE, Overrides, load_project
+    from auditkit.trail import TrailStore
+
+    if store is None:
+        if config is None and Path(DEFAULT_PROJECT_FILE).is_file():
+            config = Path(DEFAULT_PROJECT_FILE)
+        store = load_project(config, Overrides()).store if config else Path(DEFAULT_STORE)
+    return TrailStore(store)
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+# history ------------------------------------------------------------------------------------
+
+
+@click.command(short_help="List recorded runs with their verdicts, sign-offs and reports.")
+@store_options
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest N runs."
+)
+@click.option("--format", "output_format", type=TEXT_OR_JSON, default="text", show_default=True)
+def history(config: Path | None, store: Path | None, limit: int, output_format: str) -> int:
+    """List the newest recorded check runs: run id, time, model, dataset, status and the counts of
+    failed, waived and inconclusive rules, each with the sign-offs and reports recorded for it."""
+    from auditkit.trail.history import history_entry
+
+    trail = open_store(config, store)
+    entries = [history_entry(run) for run in trail.recent_runs(limit)]
+    if output_format == "json":
+        emit_json({"store": str(trail.path), "runs": entries})
+    elif not entries:
+        click.echo(f"no runs recorded in {trail.path} yet")
+    else:
+        click.echo("\n".join(_history_lines(entries)))
+    return int(ExitCode.OK)
+
+
+def _history_lines(entries: Sequence[dict[str, Any]]) -> list[str]:
+    header = ("RUN", "TIME (UTC)", "MODEL", "DATASET", "STATUS", "FAIL", "WAIVED", "INCONCL.")
+    rows = [
+        (
+            entry["run_id"],
+            entry["created"].replace("T", " ")[:19],
+            _model_text(entry["model"]),
+            Path(entry["dataset"]).name if entry["dataset"] else "-",
+            entry["status"] or "-",
+            str(entry["counts"]["fail"]),
+            str(entry["counts"]["waived"]),
+            str(entry["counts"]["inconclusive"]),
+        )
+        for entry in entries
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = [_table_line(header, widths)]
+    for entry, row in zip(entries, rows, strict=True):
+        lines.append(_table_line(row, widths))
+        lines += [f"    {_signoff_text(signoff)}" for signoff in entry["signoffs"]]
+        lines += [f"    {_report_text(report)}" for report in entry["reports"]]
+    return lines
+
+
+def _table_line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    numeric = range(5, len(cells))
+    return "  ".join(
+        cell.rjust(width) if i in numeric else cell.ljust(width)
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+    ).rstrip()
+
+
+def _model_text(model: dict[str, Any] | None) -> str:
+    if not model or not model.get("name"):
+        return "-"
+    return " ".join(part for part in (model.get("name"), model.get("version")) if part)
+
+
+def _signoff_text(signoff: dict[str, Any]) -> str:
+    comment = f": {signoff['comment']}" if signoff.get("comment") else ""
+    return (
+        f"sign-off  {signoff['decision']} by {signoff['reviewer']} at {signoff['created']}{comment}"
+    )
+
+
+def _report_text(report: dict[str, Any]) -> str:
+    names = ", ".join(str(entry.get("name")) for entry in report.get("files") or []) or "-"
+    signer = f", signed by {report['signer']}" if report.get("signer") else ""
+    return f"report    {names}{signer} at {report['created']}"
+
+
+# diff ---------------------------------------------------------------------------------------
+
+
+@click.command(short_help="Compare two recorded runs.")
+@click.argument("run_a")
+@click.argument("run_b")
+@store_options
+@click.option("--format", "output_format", type=TEXT_OR_JSON, default="text", show_default=True)
+def diff(
+    run_a: str, run_b: str, config: Path | None, store: Path | None, output_format: str
+) -> int:
+    """Compare run RUN_A with run RUN_B: rules that newly fail, rules fixed, every status change,
+    waivers added, removed or expired, overall and per-group metric deltas, and input hashes that
+    changed.
+
+    A run is named by its id, a unique prefix of it, `latest`, or `latest~N` (the run N before the
+    latest).
+    """
+    from auditkit.trail.diff import diff_runs
+
+    trail = open_store(config, store)
+    difference = diff_runs(trail.load_run(run_a), trail.load_run(run_b))
+    if output_format == "json":
+        emit_json(difference)
+    else:
+        click.echo("\n".join(_diff_lines(difference)))
+    return int(ExitCode.OK)
+
+
+def _diff_lines(difference: dict[str, Any]) -> list[str]:
+    from auditkit.trail.diff import has_differences
+
+    old, new = difference["from"], difference["to"]
+    lines = [f"{old['run_id']} ({old['status']}) -> {new['run_id']} ({new['status']})"]
+    if not has_differences(difference):
+        return [*lines, "no differences"]
+    lines += _section("newly failing", [_change_text(c) for c in difference["new_failures"]])
+    lines += _section("fixed", [_change_text(c) for c in difference["fixed"]])
+    lines += _section("status changes", [_change_text(c) for c in difference["status_changes"]])
+    waivers = difference["waivers"]
+    lines += _section("waivers added", [_waiver_text(w) for w in waivers["added"]])
+    lines += _section("waivers removed", [_waiver_text(w) for w in waivers["removed"]])
+    lines += _section("waivers expired", [w["message"] or w["id"] for w in waivers["expired"]])
+    lines += _section(
+        "inputs changed",
+        [f"{c['input']}: {_short(c['from'])} -> {_short(c['to'])}" for c in difference["inputs"]],
+    )
+    metrics = difference["metrics"]
+    lines += _section("overall metrics changed", _value_lines(metrics["overall"], "metric"))
+    lines += _section(
+        "group metrics changed",
+        _value_lines(
+            [{**d, "name": f"{_group_text(d['group'])} {d['metric']}"} for d in metrics["groups"]],
+            "name",
+        ),
+    )
+    lines += _section(
+        "rule values changed",
+        _value_lines(
+            [
+                {**d, "name": d["id"] + (f" [{d['group']}]" if d["group"] else "")}
+                for d in difference["rule_values"]
+            ],
+            "name",
+        ),
+    )
+    return lines
+
+
+def _section(title: str, items: list[str]) -> list[str]:
+    return [f"{title}:", *(f"  {item}" for item in items)] if items else []
+
+
+def _change_text(change: dict[str, Any]) -> str:
+    waiver = f" (waiver {change['waiver']})" if change.get("waiver") else ""
+    severity = f" [{change['severity']}]" if change.get("severity") else ""
+    return f"{change['id']}{severity} {change['from'] or 'absent'} -> {change['to'] or 'absent'}{waiver}"
+
+
+def _waiver_text(waiver: dict[str, Any]) -> str:
+    return (
+        f"{waiver['id']} for {waiver['rule']}, approved by {waiver.get('approved_by')}, "
+        f"expires {waiver.get('expires')}"
+    )
+
+
+def _value_lines(entries: Sequence[dict[str, Any]], name_key: str) -> list[str]:
+    return [
+        f"{entry[name_key]}: {_number(entry['from'])} -> {_number(entry['to'])}"
+        + (f" ({entry['delta']:+.4g})" if entry["delta"] is not None else "")
+        for entry in entries
+        if entry["changed"]
+    ]
+
+
+def _group_text(group: dict[str, Any]) -> str:
+    return ",".join(
+        f"{key}={'unknown' if value is None else value}" for key, value in group.items()
+    )
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "null"
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _short(value: str | None) -> str:
+    """A sha256 cut to 12 digits (enough to tell two apart); other values (a row filter) whole."""
+    if not value:
+        return "none"
+    return value[:12] if re.fullmatch(r"[0-9a-f]{64}", value) else repr(value)
+
+
+# trail verify -------------------------------------------------------------------------------
+
+
+@click.group(short_help="Verify the audit trail's hash chain.")
+def trail() -> None:
+    """The audit trail: every check, report and sign-off, hash-chained in the project's store."""
+
+
+@trail.command(short_help="Re-hash every record and check the chain.")
+@store_options
+@click.option(
+    "--expect-head",
+    metavar="HASH",
+    help="A head hash noted down earlier; fail unless it is still in the trail.",
+)
+@click.option("--format", "output_format", type=TEXT_OR_JSON, default="text", show_default=True)
+def verify(
+    config: Path | None, store: Path | None, expect_head: str | None, output_format: str
+) -> int:
+    """Re-hash every record of the audit trail and check that each one chains to the record before it.
+
+    \b
+    Exit 0 when intact (prints the record count and the head hash), 1 naming the first broken
+    record when one was edited, deleted, reordered or inserted, 2 when there is no store.
+
+    Deleting the newest records leaves a shorter chain that is still consistent: only a head hash
+    kept elsewhere reveals it. Anchor the trail by storing the printed head hash outside the store
+    (a CI artifact, a ticket, a signed report) and pass it back with --expect-head HASH.
+    """
+    trail_store = open_store(config, store)
+    verification = trail_store.verify(expect_head=expect_head)
+    if output_format == "json":
+        emit_json(
+            {
+                "store": str(trail_store.path),
+                "intact": verification.intact,
+                "records": verification.count,
+                "head": verification.head,
+                "problem": verification.problem,
+                "broken_seq": verification.broken_seq,
+                "anchor_seq": verification.anchor_seq,
+            }
+        )
+    elif verification.intact:
+        anchor = (
+            f" (expected head found at record {verification.anchor_seq})"
+            if verification.anchor_seq is not None
+            else ""
+        )
+        click.echo(f"trail intact: {verification.count} records, head {verification.head}{anchor}")
+    else:
+        click.echo(f"trail broken: {verification.problem}")
+    return int(ExitCode.OK if verification.intact else ExitCode.VIOLATIONS)

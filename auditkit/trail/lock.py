@@ -1,0 +1,59 @@
+"""An advisory file lock beside the store, so that appends from several processes form one chain.
+
+DuckDB lets one process at a time open a database file for writing, and an append must read the
+chain head and insert after it without another writer slipping in between. Writers hold an exclusive
+``flock`` on ``STORE.lock`` for that; readers hold a shared one while their connection is open, so
+they never meet a writer's connection.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from auditkit.trail.errors import TrailLockError
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds to wait for the lock before giving up."""
+
+
+def lock_path(store: Path) -> Path:
+    return store.with_name(store.name + ".lock")
+
+
+@contextmanager
+def store_lock(store: Path, *, exclusive: bool, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
+    """Hold the store's lock (exclusive for writers, shared for readers) for the block."""
+    import fcntl
+
+    path = lock_path(store)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    with path.open("a") as handle:
+        _acquire(handle.fileno(), mode, path, timeout)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _acquire(descriptor: int, mode: int, path: Path, timeout: float) -> None:
+    """Poll a non-blocking lock with a growing pause, so that a timeout can be honoured."""
+    import fcntl
+
+    deadline = time.monotonic() + timeout
+    pause = 0.002
+    while True:
+        try:
+            fcntl.flock(descriptor, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise TrailLockError(
+                    f"the audit store is locked by another auditkit process "
+                    f"(waited {timeout:g} s for {path})"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)

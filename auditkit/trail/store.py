@@ -1,0 +1,360 @@
+"""The audit store: an append-only, hash-chained DuckDB table of check runs, reports and sign-offs.
+
+Every append happens under an exclusive lock beside the store (see :mod:`auditkit.trail.lock`), reads
+the chain head and inserts the next record in one transaction. Readers open the file read-only under a
+shared lock. Nothing here updates or deletes a record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from auditkit import __version__
+from auditkit.trail.errors import TrailError
+from auditkit.trail.lock import DEFAULT_TIMEOUT, store_lock
+from auditkit.trail.records import (
+    COLUMNS,
+    DECISIONS,
+    GENESIS,
+    HASH_SCHEME,
+    Decision,
+    Record,
+    RecordKind,
+    new_id,
+    payload_text,
+    seal,
+    utc_now,
+)
+from auditkit.yamlsource import did_you_mean
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from auditkit.trail.verify import Verification
+
+SCHEMA_VERSION = 1
+RECORDS = "trail_records"
+META = "trail_meta"
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM {RECORDS}"
+_LATEST = re.compile(r"latest(?:~(\d+))?")
+
+_MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {}
+"""Schema version N -> the function that upgrades a store from N to N + 1."""
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A check run read back from the store, with the reports and sign-offs recorded for it."""
+
+    record: Record
+    document: dict[str, Any]
+    attachments: tuple[Record, ...] = ()
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    @property
+    def signoffs(self) -> list[dict[str, Any]]:
+        return [record.document() for record in self.attachments if record.kind == "signoff"]
+
+    @property
+    def reports(self) -> list[dict[str, Any]]:
+        return [record.document() for record in self.attachments if record.kind == "report"]
+
+
+class TrailStore:
+    """The hash-chained audit trail in the DuckDB file ``path``."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    # Appending ------------------------------------------------------------------------------
+
+    def append_run(self, document: Mapping[str, Any]) -> Record:
+        """Append a check run document (see :func:`auditkit.trail.document.build_run_document`)."""
+        run_id = document.get("run_id")
+        if not isinstance(run_id, str) or not run_id:
+            raise ValueError("a run document needs a run_id")
+        created = str(document.get("created") or utc_now().isoformat())
+        payload = payload_text(dict(document))
+        with self._writing() as connection:
+            return self._insert(connection, "check", run_id, run_id, created, payload)
+
+    def append_report(
+        self, run: str, files: Sequence[Mapping[str, Any]], *, signer: str | None = None
+    ) -> Record:
+        """Record that a report of ``run`` (an id, a unique prefix or ``latest~N``) was written.
+
+        ``files`` lists the outputs as ``{"name": ..., "sha256": ...}``.
+        """
+        details = {"files": [dict(entry) for entry in files], "signer": signer}
+        return self._append_attachment("report", run, details)
+
+    def append_signoff(
+        self, run: str, *, reviewer: str, decision: Decision, comment: str = ""
+    ) -> Record:
+        """Record a reviewer's decision on ``run``."""
+        if decision not in DECISIONS:
+            raise TrailError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
+        if not reviewer.strip():
+            raise TrailError("a sign-off needs a reviewer")
+        details = {"reviewer": reviewer, "decision": decision, "comment": comment}
+        return self._append_attachment("signoff", run, details)
+
+    def _append_attachment(self, kind: RecordKind, run: str, details: dict[str, Any]) -> Record:
+        if not self.path.is_file():
+            raise TrailError(
+                f"no audit trail at {self.path} yet: there is no run to attach a {kind} to"
+            )
+        moment = utc_now()
+        record_id = new_id(moment)
+        created = moment.isoformat()
+        with self._writing() as connection:
+            run_id = _resolve_run(connection, run, self.path)
+            payload = payload_text({"run_id": run_id, "kind": kind, "created": created, **details})
+            return self._insert(connection, kind, record_id, run_id, created, payload)
+
+    def _insert(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        kind: RecordKind,
+        record_id: str,
+        run_id: str,
+        created: str,
+        payload: str,
+    ) -> Record:
+        head = connection.execute(
+            f"SELECT seq, record_hash FROM {RECORDS} ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        record = seal(
+            seq=head[0] + 1 if head else 1,
+            record_id=record_id,
+            kind=kind,
+            run_id=run_id,
+            created=created,
+            tool_version=__version__,
+            payload=payload,
+            prev_hash=head[1] if head else GENESIS,
+        )
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        connection.execute(f"INSERT INTO {RECORDS} VALUES ({placeholders})", list(record.row()))
+        return record
+
+    # Reading --------------------------------------------------------------------------------
+
+    def load_run(self, reference: str) -> StoredRun:
+        """The run named by its id, a unique prefix of it, ``latest`` or ``latest~N``."""
+        with self._reading() as connection:
+            run_id = _resolve_run(connection, reference, self.path)
+            rows = connection.execute(
+                f"{_SELECT} WHERE run_id = ? ORDER BY seq", [run_id]
+            ).fetchall()
+        records = [Record(*row) for row in rows]
+        run = next(record for record in records if record.kind == "check")
+        attachments = tuple(record for record in records if record.kind != "check")
+        return StoredRun(run, run.document(), attachments)
+
+    def recent_runs(self, limit: int | None = None) -> list[StoredRun]:
+        """The newest ``limit`` runs (all when None), newest first, with their reports and sign-offs."""
+        with self._reading() as connection:
+            query = f"{_SELECT} WHERE kind = 'check' ORDER BY seq DESC"
+            runs = [
+                Record(*row)
+                for row in connection.execute(
+                    query + (" LIMIT ?" if limit is not None else ""),
+                    [limit] if limit is not None else [],
+                ).fetchall()
+            ]
+            run_ids = [run.run_id for run in runs]
+            attached = connection.execute(
+                f"{_SELECT} WHERE kind <> 'check' AND list_contains(?, run_id) ORDER BY seq",
+                [run_ids],
+            ).fetchall()
+        by_run: dict[str, list[Record]] = {}
+        for row in attached:
+            record = Record(*row)
+            by_run.setdefault(record.run_id, []).append(record)
+        return [StoredRun(run, run.document(), tuple(by_run.get(run.run_id, ()))) for run in runs]
+
+    def verify(self, *, expect_head: str | None = None) -> Verification:
+        """Re-hash every record in order and check each links to the one before it."""
+        from auditkit.trail.verify import verify_chain
+
+        with self._reading() as connection:
+            return verify_chain(_stream(connection), expect_head=expect_head)
+
+    # Connections ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A transaction on the store (created if missing), under the exclusive lock."""
+        with store_lock(self.path, exclusive=True, timeout=self.lock_timeout):
+            connection = self._connect(read_only=False)
+            try:
+                connection.execute("BEGIN TRANSACTION")
+                _ensure_schema(connection, self.path)
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                with suppress(Exception):
+                    connection.execute("ROLLBACK")
+                raise
+            finally:
+                connection.close()
+
+    @contextmanager
+    def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not self.path.is_file():
+            raise TrailError(
+                f"no audit trail at {self.path} yet: `auditkit check` records a run there"
+            )
+        with store_lock(self.path, exclusive=False, timeout=self.lock_timeout):
+            connection = self._connect(read_only=True)
+            try:
+                _check_schema(connection, self.path)
+                yield connection
+            finally:
+                connection.close()
+
+    def _connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as error:
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise TrailError(f"{self.path}: cannot open the audit store: {first_line}") from None
+
+
+def _stream(connection: duckdb.DuckDBPyConnection, batch: int = 256) -> Iterator[Record]:
+    """Every record in sequence order, fetched in batches (payloads can be large)."""
+    cursor = connection.execute(f"{_SELECT} ORDER BY seq")
+    while rows := cursor.fetchmany(batch):
+        for row in rows:
+            yield Record(*row)
+
+
+def _ensure_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Create the tables of a new store, or bring an older store's schema up to date."""
+    exists = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [META]
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        _create_schema(connection)
+        return
+    version = _schema_version(connection, path)
+    while version < SCHEMA_VERSION:
+        _MIGRATIONS[version](connection)
+        version += 1
+        connection.execute(
+            f"UPDATE {META} SET value = ? WHERE key = 'schema_version'", [str(version)]
+        )
+
+
+def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(f"CREATE TABLE {META} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+    connection.execute(
+        f"""
+        CREATE TABLE {RECORDS} (
+            seq BIGINT PRIMARY KEY,
+            record_id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            created VARCHAR NOT NULL,
+            tool_version VARCHAR NOT NULL,
+            payload VARCHAR NOT NULL,
+            payload_sha256 VARCHAR NOT NULL,
+            prev_hash VARCHAR NOT NULL,
+            record_hash VARCHAR NOT NULL
+        )
+        """
+    )
+    connection.executemany(
+        f"INSERT INTO {META} VALUES (?, ?)",
+        [
+            ["schema_version", str(SCHEMA_VERSION)],
+            ["hash_scheme", HASH_SCHEME],
+            ["genesis", GENESIS],
+            ["created_by", f"auditkit {__version__}"],
+        ],
+    )
+
+
+def _check_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    tables = {
+        row[0]
+        for row in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    if META not in tables or RECORDS not in tables:
+        raise TrailError(f"{path} is not an auditkit audit store (no {RECORDS} table)")
+    _schema_version(connection, path)
+
+
+def _schema_version(connection: duckdb.DuckDBPyConnection, path: Path) -> int:
+    row = connection.execute(f"SELECT value FROM {META} WHERE key = 'schema_version'").fetchone()
+    version = int(row[0]) if row and str(row[0]).isdigit() else 0
+    if version < 1:
+        raise TrailError(f"{path}: the audit store has no valid schema_version in {META}")
+    if version > SCHEMA_VERSION:
+        raise TrailError(
+            f"{path}: the audit store has schema version {version}, newer than this auditkit "
+            f"understands ({SCHEMA_VERSION}); upgrade auditkit"
+        )
+    return version
+
+
+def _resolve_run(connection: duckdb.DuckDBPyConnection, reference: str, path: Path) -> str:
+    """The run id that ``reference`` (an id, a unique prefix, ``latest`` or ``latest~N``) names."""
+    text = reference.strip()
+    if not text:
+        raise TrailError("an empty run id names no run")
+    latest = _LATEST.fullmatch(text)
+    if latest:
+        back = int(latest.group(1) or 0)
+        row = connection.execute(
+            f"SELECT run_id FROM {RECORDS} WHERE kind = 'check' ORDER BY seq DESC LIMIT 1 OFFSET ?",
+            [back],
+        ).fetchone()
+        if row is None:
+            count = _run_count(connection)
+            raise TrailError(f"{text}: {path} holds {count} run{'s' if count != 1 else ''}")
+        return str(row[0])
+    matches = [
+        str(row[0])
+        for row in connection.execute(
+            f"SELECT run_id FROM {RECORDS} WHERE kind = 'check' AND starts_with(run_id, ?) "
+            "ORDER BY seq",
+            [text],
+        ).fetchall()
+    ]
+    if text in matches or len(matches) == 1:
+        return text if text in matches else matches[0]
+    if matches:
+        shown = ", ".join(matches[:5]) + (
+            f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+        )
+        raise TrailError(f"run id prefix {text!r} is ambiguous: it matches {shown}")
+    known = [
+        str(row[0])
+        for row in connection.execute(
+            f"SELECT run_id FROM {RECORDS} WHERE kind = 'check' ORDER BY seq DESC"
+        ).fetchall()
+    ]
+    if not known:
+        raise TrailError(f"no runs recorded in {path} yet")
+    hint = did_you_mean(text, known) or f"; the newest runs are {', '.join(known[:3])}"
+    raise TrailError(f"no run {text!r} in {path}{hint}")
+
+
+def _run_count(connection: duckdb.DuckDBPyConnection) -> int:
+    row = connection.execute(f"SELECT count(*) FROM {RECORDS} WHERE kind = 'check'").fetchone()
+    return int(row[0]) if row else 0
