@@ -26,3 +26,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real datasets not available: {SHARED_DATA.resolve()} is not a folder")
     return SHARED_DATA.resolve()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the golden files of tests/outputs/golden from the current outputs",
+    )
+
+
+@pytest.fixture()
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True with ``pytest --update-golden``: golden-file tests write their files instead of comparing."""
+    return bool(request.config.getoption("--update-golden"))

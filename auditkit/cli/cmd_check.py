@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from auditkit.cli.options import overrides_from, project_options
+from auditkit.outputs import OUTPUT_FORMATS
 
-FORMATS = ["text", "json", "junit", "markdown", "github"]
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 
 
@@ -26,8 +26,10 @@ SEVERITIES = ["critical", "high", "medium", "low", "info"]
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(FORMATS),
-    help="Output format (repeatable, paired in order with --output; default text).",
+    type=click.Choice(list(OUTPUT_FORMATS)),
+    help="Output format (repeatable, paired in order with --output; default text): "
+    + "; ".join(f"{fmt.name}: {fmt.description}" for fmt in OUTPUT_FORMATS.values())
+    + ".",
 )
 @click.option(
     "-o",
@@ -63,8 +65,6 @@ def check(**options: Any) -> int:
     """
     from auditkit.engine import audit_project
     from auditkit.errors import UsageError
-    from auditkit.fsutil import write_text_atomic
-    from auditkit.outputs import OUTPUT_FORMATS
     from auditkit.project import load_project
 
     formats = list(options["formats"] or ["text"])
@@ -74,6 +74,7 @@ def check(**options: Any) -> int:
     outputs += [None] * (len(formats) - len(outputs))
     if sum(1 for output in outputs if output is None) > 1:
         raise UsageError("several formats to stdout: give an --output for all but one --format")
+    _refuse_repeated_outputs(outputs)
     project = load_project(
         options["config"], overrides_from(options), search_cwd=options["data"] is None
     )
@@ -83,13 +84,7 @@ def check(**options: Any) -> int:
     result = run.result
     if not options["no_record"]:
         _record(project, run)
-    for name, output in zip(formats, outputs, strict=True):
-        text = OUTPUT_FORMATS[name].render(result)
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            write_text_atomic(output, text)
-            click.echo(f"wrote {output} ({name})", err=True)
+    _write_outputs(result, formats, outputs)
     return int(result.exit_code)
 
 
@@ -98,3 +93,30 @@ def _record(project: Any, run: Any) -> None:
 
     record = record_check(project, run)
     click.echo(f"recorded run {record.run_id} in {project.store}", err=True)
+
+
+def _refuse_repeated_outputs(outputs: list[Path | None]) -> None:
+    from auditkit.errors import UsageError
+
+    seen: set[Path] = set()
+    for output in outputs:
+        if output is None:
+            continue
+        resolved = output.resolve()
+        if resolved in seen:
+            raise UsageError(f"--output {output} is given twice: each format needs its own file")
+        seen.add(resolved)
+
+
+def _write_outputs(result: Any, formats: list[str], outputs: list[Path | None]) -> None:
+    """Render every format before writing any, so that a failure leaves no partial set of files;
+    each file is then written atomically (a temporary file renamed over the target)."""
+    from auditkit.fsutil import write_text_atomic
+
+    rendered = [OUTPUT_FORMATS[name].render(result) for name in formats]
+    for name, output, text in zip(formats, outputs, rendered, strict=True):
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_text_atomic(output, text)
+            click.echo(f"wrote {output} ({name})", err=True)

@@ -1,7 +1,8 @@
 """Output formats of ``auditkit check``, registered in one place.
 
 Each format is a module with ``render(result) -> str``; the CLI's ``--format`` choices, its help and the
-docs read :data:`OUTPUT_FORMATS`.
+docs read :data:`OUTPUT_FORMATS`. Modules are imported only when a format is rendered, so the CLI can
+list the formats without loading them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ OUTPUT_FORMATS: dict[str, OutputFormat] = {
         OutputFormat("json", "the full result as one JSON object", "auditkit.outputs.json_output"),
         OutputFormat(
             "junit", "JUnit XML: failures, errors, skipped (waived)", "auditkit.outputs.junit"
+        ),
+        OutputFormat(
+            "sarif",
+            "SARIF 2.1.0 for GitHub code scanning: rules, results, waivers as suppressions",
+            "auditkit.outputs.sarif",
         ),
         OutputFormat(
             "markdown",

@@ -148,11 +148,15 @@ def test_low_severity_failures_pass_the_default_gate(
 
 
 def test_all_formats_in_one_run(
-    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(project.parent)  # annotations name files relative to the working directory
     out = tmp_path / "out"
     args = ["check", "-c", str(project)]
-    for name in ("json", "junit", "markdown", "github", "text"):
+    for name in ("json", "junit", "sarif", "markdown", "github", "text"):
         args += ["--format", name, "--output", str(out / f"result.{name}")]
     assert main(args) == ExitCode.VIOLATIONS
     assert json.loads((out / "result.json").read_text())["status"] == "fail"
@@ -164,10 +168,17 @@ def test_all_formats_in_one_run(
     markdown = (out / "result.markdown").read_text()
     assert markdown.startswith("### auditkit check: ❌ fail") and "`FAIR-001`" in markdown
     github = (out / "result.github").read_text().splitlines()
-    assert github[0].startswith("::error file=") and "FAIR-001" in github[0], (
-        "most severe failure first"
-    )
+    assert (
+        github[0].startswith("::error file=policies/baseline.yaml,") and "FAIR-001" in github[0]
+    ), "most severe failure first"
     assert "FAIL: 9 rules" in (out / "result.text").read_text()
+    sarif = json.loads((out / "result.sarif").read_text())
+    assert {result["ruleId"] for result in sarif["runs"][0]["results"]} == {
+        "EEOC-4-5",
+        "FAIR-001",
+        "FAIR-002",
+        "DRIFT-001",
+    }
 
 
 def test_a_rule_naming_a_missing_column_is_a_policy_error(
