@@ -20,8 +20,15 @@ from tests.outputs import fixed_result as fixed
 
 @pytest.fixture()
 def fixed_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`auditkit check` returns the fixed result instead of running the engine."""
-    monkeypatch.setattr(auditkit.engine, "run_check", lambda *args, **kwargs: fixed.fixed_result())
+    """`auditkit check` returns the fixed result instead of running the engine (and records nothing)."""
+    from auditkit.data.datasets import ColumnRoles
+    from auditkit.engine import AuditRun
+    from auditkit.policy.evidence import Evidence
+
+    def fixed_run(*args: Any, **kwargs: Any) -> AuditRun:
+        return AuditRun(fixed.fixed_result(), Evidence(), ColumnRoles())
+
+    monkeypatch.setattr(auditkit.engine, "audit_project", fixed_run)
 
 
 def format_args(out: Path, names: list[str]) -> list[str]:
@@ -41,7 +48,7 @@ def test_every_pair_writes_its_file(
 ) -> None:
     out = tmp_path / "reports"
     names = list(OUTPUT_FORMATS)
-    code = main(["check", "-c", str(sample_project), *format_args(out, names)])
+    code = main(["check", "-c", str(sample_project), "--no-record", *format_args(out, names)])
     assert code == ExitCode.ERROR  # the fixed result has an evaluation error
     assert sorted(path.name for path in out.iterdir()) == sorted(names), "no temporary file left"
     assert json.loads((out / "json").read_text())["status"] == "error"
@@ -65,7 +72,9 @@ def test_a_format_that_fails_leaves_every_previous_file_untouched(
         raise RuntimeError("renderer bug")
 
     monkeypatch.setattr("auditkit.outputs.markdown.render", broken)
-    code = main(["check", "-c", str(sample_project), *format_args(out, ["json", "markdown"])])
+    code = main(
+        ["check", "-c", str(sample_project), "--no-record", *format_args(out, ["json", "markdown"])]
+    )
     assert code == ExitCode.INTERNAL
     assert [(out / name).read_text() for name in ("json", "markdown")] == ["previous run\n"] * 2
     assert sorted(path.name for path in out.iterdir()) == ["json", "markdown"]
@@ -76,7 +85,7 @@ def test_the_same_output_twice_is_a_usage_error(
 ) -> None:
     target = str(tmp_path / "out.txt")
     args = ["--format", "json", "--output", target, "--format", "sarif", "--output", target]
-    assert main(["check", "-c", str(sample_project), *args]) == ExitCode.ERROR
+    assert main(["check", "-c", str(sample_project), "--no-record", *args]) == ExitCode.ERROR
     assert "given twice" in capsys.readouterr().err
     assert not Path(target).exists()
 
