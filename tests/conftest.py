@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from auditkit.data import Workspace
-
-SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-"""Public fairness datasets kept beside the repository checkout (never copied into it)."""
+from tests.shared_datasets import SHARED_DATA
 
 
 @pytest.fixture()

@@ -17,25 +17,7 @@ from hypothesis import strategies as st
 from auditkit.data import ColumnRoles, Dataset, SourceSpec, Workspace, load_dataset
 from auditkit.errors import InputError
 from auditkit.metrics.quality import QUALITY_CHECKS, QualityReport, compute_data_quality
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-ADULT_COLUMNS = [
-    "age",
-    "workclass",
-    "fnlwgt",
-    "education",
-    "education_num",
-    "marital_status",
-    "occupation",
-    "relationship",
-    "race",
-    "sex",
-    "capital_gain",
-    "capital_loss",
-    "hours_per_week",
-    "native_country",
-    "income",
-]
+from tests.shared_datasets import ADULT_COLUMNS, SHARED_DATA
 
 
 def register(
