@@ -6,6 +6,7 @@ date is written, so drawing the same data twice gives byte-identical SVG.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import re
@@ -39,6 +40,9 @@ STYLE: dict[str, Any] = {
     "path.simplify": False,
 }
 """Drawing settings, fixed here so that a user's matplotlibrc cannot change the report."""
+_ID = re.compile(r'\b(id)="([^"]+)"')
+_URL_REFERENCE = re.compile(r"url\(#([^)]+)\)")
+_HREF_REFERENCE = re.compile(r'\b(xlink:href|href)="#([^"]+)"')
 _PROLOGUE = re.compile(r"^<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", re.DOTALL)
 
 
@@ -65,13 +69,22 @@ def to_svg(figure: Figure, title: str) -> str:
         format="svg",
         metadata={"Date": None, "Creator": None, "Type": None, "Format": None},
     )
-    svg = _PROLOGUE.sub("", buffer.getvalue())
+    svg = namespaced_ids(_PROLOGUE.sub("", buffer.getvalue()), title)
     opening_end = svg.index(">") + 1
     return (
         svg[:opening_end].replace("<svg ", f'<svg role="img" aria-label="{_attribute(title)}" ', 1)
         + f"\n <title>{_attribute(title)}</title>"
         + svg[opening_end:]
     )
+
+
+def namespaced_ids(svg: str, title: str) -> str:
+    """Prefix the SVG's ids (matplotlib numbers them per figure) so that charts inlined in one page
+    never share an id; the prefix derives from the chart's title, so it is stable across renders."""
+    prefix = "chart-" + hashlib.sha256(title.encode()).hexdigest()[:8] + "-"
+    svg = _ID.sub(lambda match: f'{match[1]}="{prefix}{match[2]}"', svg)
+    svg = _URL_REFERENCE.sub(lambda match: f"url(#{prefix}{match[1]})", svg)
+    return _HREF_REFERENCE.sub(lambda match: f'{match[1]}="#{prefix}{match[2]}"', svg)
 
 
 def _attribute(text: str) -> str:
@@ -97,6 +110,7 @@ def disparity_chart(chart: Mapping[str, Any]) -> str:
             if interval is not None and math.isfinite(interval[1])
         ]
         right = max([1.05, threshold * 1.1, *finite_uppers, *(v for v in values if v is not None)])
+        right += 0.08  # room for the value labels
         for position, value, interval, unsure in zip(
             positions, values, intervals, inconclusive, strict=True
         ):
@@ -128,8 +142,10 @@ def _disparity_bar(
     if inconclusive:
         colour = MUTED_COLOUR
     axes.barh(position, value, height=0.6, color=colour, hatch="//" if inconclusive else None)
+    label_at = value
     if interval is not None:
         low, high = interval[0], min(interval[1], right)
+        label_at = max(value, high)
         axes.errorbar(
             value,
             position,
@@ -139,7 +155,7 @@ def _disparity_bar(
             elinewidth=0.9,
             capsize=2.5,
         )
-    axes.text(value + 0.01, position + 0.3, f"{value:.2f}", va="bottom", fontsize=7, color=INK)
+    axes.text(label_at + 0.012, position, f"{value:.2f}", va="center", fontsize=7, color=INK)
 
 
 def _legend(axes: Axes, *, with_inconclusive: bool) -> None:

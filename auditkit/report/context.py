@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -148,6 +149,7 @@ def rule_entry(rule: Mapping[str, Any]) -> dict[str, Any]:
         "threshold": rule.get("threshold"),
         "op": rule.get("op"),
         "requirement": requirement(rule),
+        "quantity": measured_quantity(rule),
         "message": rule.get("message", ""),
         "groups": groups,
         "shown_groups": shown_groups(groups),
@@ -160,6 +162,31 @@ def rule_entry(rule: Mapping[str, Any]) -> dict[str, Any]:
         "waiver": rule.get("waiver"),
         "source": rule.get("source"),
     }
+
+
+def measured_quantity(rule: Mapping[str, Any]) -> str:
+    """What the rule compares with its threshold, in words (``selection rate ratio to max``).
+
+    A finding's message starts with the metric and how it was aggregated (``fpr max min difference
+    for by=race is ...``); the metric key is replaced by its title.
+    """
+    metric = rule.get("metric")
+    if metric is None:
+        return str(rule.get("kind") or "value").replace("_", " ") + " result"
+    title = in_sentence(METRICS[metric].title) if metric in METRICS else metric.replace("_", " ")
+    message = rule.get("message") or ""
+    if message.startswith(metric):
+        aggregate = re.match(r"^(.*?) (?:for|of|is) ", message[len(metric) :])
+        if aggregate and aggregate[1].strip():
+            return f"{title} {aggregate[1].strip()}"
+    return title
+
+
+def in_sentence(title: str) -> str:
+    """``Selection rate`` → ``selection rate``; acronyms (``ROC AUC``) keep their capitals."""
+    if len(title) > 1 and title[1].isupper():
+        return title
+    return title[:1].lower() + title[1:]
 
 
 def shown_groups(groups: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

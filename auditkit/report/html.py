@@ -40,7 +40,9 @@ def environment(template_dirs: Sequence[str | Path] = ()) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(num=number, pct=percent, ci=interval, pvalue=p_value)
+    env.filters.update(
+        num=number, pct=percent, ci=interval, pvalue=p_value, digest=digest, measure=measure
+    )
     return env
 
 
@@ -94,6 +96,15 @@ def number(value: Any, digits: int = 3) -> str:
     return f"{value:,.{digits}f}"
 
 
+def measure(value: Any) -> str:
+    """A rule's observed value or threshold, to four significant digits (``0.5045``, ``89``)."""
+    if value is None:
+        return MISSING
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return f"{value:.4g}"
+    return number(value)
+
+
 def percent(value: Any, digits: int = 1) -> str:
     if value is None:
         return MISSING
@@ -112,3 +123,14 @@ def p_value(value: Any) -> str:
     if value is None:
         return MISSING
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def digest(hex_digest: Any) -> Any:
+    """A sha256 as two lines of 32 characters (the only place it may break), escaped."""
+    from markupsafe import Markup, escape
+
+    text = str(hex_digest or "")
+    half = len(text) // 2
+    return Markup('<span class="digest">{}<wbr>{}</span>').format(
+        escape(text[:half]), escape(text[half:])
+    )
