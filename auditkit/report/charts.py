@@ -1,0 +1,253 @@
+"""Charts as SVG text, drawn with matplotlib and inlined in the report (the same SVG in HTML and PDF).
+
+Text stays text (``svg.fonttype: none``, DejaVu Sans), element ids come from a fixed salt and no
+date is written, so drawing the same data twice gives byte-identical SVG.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+FAIL_COLOUR = "#b3261e"
+PASS_COLOUR = "#2f6f9f"
+MUTED_COLOUR = "#9aa3ad"
+INK = "#1f2933"
+LINE_COLOURS = ("#c77800", FAIL_COLOUR)
+WIDTH_INCHES = 6.6
+ROW_INCHES = 0.28
+STYLE: dict[str, Any] = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "auditkit-report",
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "axes.edgecolor": "#52606d",
+    "axes.labelcolor": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "hatch.color": "#ffffff",
+    "path.simplify": False,
+}
+"""Drawing settings, fixed here so that a user's matplotlibrc cannot change the report."""
+_ID = re.compile(r'\b(id)="([^"]+)"')
+_URL_REFERENCE = re.compile(r"url\(#([^)]+)\)")
+_HREF_REFERENCE = re.compile(r'\b(xlink:href|href)="#([^"]+)"')
+_PROLOGUE = re.compile(r"^<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", re.DOTALL)
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    import matplotlib
+
+    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
+        yield
+
+
+def _figure(rows: int) -> Figure:
+    from matplotlib.figure import Figure
+
+    height = max(1.6, 0.75 + ROW_INCHES * rows)
+    return Figure(figsize=(WIDTH_INCHES, height), layout="constrained")
+
+
+def to_svg(figure: Figure, title: str) -> str:
+    """The figure as an inline ``<svg>`` element (no XML prologue, no metadata but its title)."""
+    buffer = io.StringIO()
+    figure.savefig(
+        buffer,
+        format="svg",
+        metadata={"Date": None, "Creator": None, "Type": None, "Format": None},
+    )
+    svg = namespaced_ids(_PROLOGUE.sub("", buffer.getvalue()), title)
+    opening_end = svg.index(">") + 1
+    return (
+        svg[:opening_end].replace("<svg ", f'<svg role="img" aria-label="{_attribute(title)}" ', 1)
+        + f"\n <title>{_attribute(title)}</title>"
+        + svg[opening_end:]
+    )
+
+
+def namespaced_ids(svg: str, title: str) -> str:
+    """Prefix the SVG's ids (matplotlib numbers them per figure) so that charts inlined in one page
+    never share an id; the prefix derives from the chart's title, so it is stable across renders."""
+    prefix = "chart-" + hashlib.sha256(title.encode()).hexdigest()[:8] + "-"
+    svg = _ID.sub(lambda match: f'{match[1]}="{prefix}{match[2]}"', svg)
+    svg = _URL_REFERENCE.sub(lambda match: f"url(#{prefix}{match[1]})", svg)
+    return _HREF_REFERENCE.sub(lambda match: f'{match[1]}="#{prefix}{match[2]}"', svg)
+
+
+def _attribute(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )
+
+
+def disparity_chart(chart: Mapping[str, Any]) -> str:
+    """Horizontal bars of each group's impact ratio with its interval, and the required threshold."""
+    labels: Sequence[str] = chart["labels"]
+    values: Sequence[float | None] = chart["values"]
+    intervals: Sequence[Sequence[float] | None] = chart["intervals"]
+    inconclusive: Sequence[bool] = chart["inconclusive"]
+    threshold = float(chart["threshold"])
+    with _style():
+        figure = _figure(len(labels))
+        axes = figure.add_subplot()
+        positions = list(range(len(labels)))[::-1]
+        finite_uppers = [
+            interval[1]
+            for interval in intervals
+            if interval is not None and math.isfinite(interval[1])
+        ]
+        right = max([1.05, threshold * 1.1, *finite_uppers, *(v for v in values if v is not None)])
+        right += 0.08  # room for the value labels
+        for position, value, interval, unsure in zip(
+            positions, values, intervals, inconclusive, strict=True
+        ):
+            _disparity_bar(axes, position, value, interval, unsure, threshold, right)
+        axes.axvline(
+            threshold, color=INK, linestyle="--", linewidth=1.1, label=chart["threshold_label"]
+        )
+        axes.set_yticks(positions, labels)
+        axes.set_xlim(0, right * 1.02)
+        axes.set_ylim(-0.7, len(labels) - 0.3)
+        axes.set_xlabel("selection rate ÷ highest group's selection rate (bars: 95 % interval)")
+        _legend(axes, with_inconclusive=any(inconclusive))
+        return to_svg(figure, chart["title"])
+
+
+def _disparity_bar(
+    axes: Axes,
+    position: int,
+    value: float | None,
+    interval: Sequence[float] | None,
+    inconclusive: bool,
+    threshold: float,
+    right: float,
+) -> None:
+    if value is None:
+        axes.text(0.01, position, "no value", va="center", color=MUTED_COLOUR)
+        return
+    colour = FAIL_COLOUR if value < threshold else PASS_COLOUR
+    if inconclusive:
+        colour = MUTED_COLOUR
+    axes.barh(position, value, height=0.6, color=colour, hatch="//" if inconclusive else None)
+    label_at = value
+    if interval is not None:
+        low, high = interval[0], min(interval[1], right)
+        label_at = max(value, high)
+        axes.errorbar(
+            value,
+            position,
+            xerr=[[max(value - low, 0.0)], [max(high - value, 0.0)]],
+            fmt="none",
+            ecolor=INK,
+            elinewidth=0.9,
+            capsize=2.5,
+        )
+    axes.text(label_at + 0.012, position, f"{value:.2f}", va="center", fontsize=7, color=INK)
+
+
+def _legend(axes: Axes, *, with_inconclusive: bool) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [
+        *axes.get_legend_handles_labels()[0],
+        Patch(color=PASS_COLOUR, label="meets the threshold"),
+        Patch(color=FAIL_COLOUR, label="below the threshold"),
+    ]
+    if with_inconclusive:
+        handles.append(
+            Patch(facecolor=MUTED_COLOUR, hatch="//", label="inconclusive (small group)")
+        )
+    axes.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncols=len(handles),
+        frameon=False,
+        fontsize=7.5,
+    )
+
+
+def bar_chart(chart: Mapping[str, Any], *, xlabel: str) -> str:
+    """Horizontal bars (PSI per feature, feature importance) with optional reference lines."""
+    labels: Sequence[str] = chart["labels"]
+    values: Sequence[float] = chart["values"]
+    lines: Sequence[Mapping[str, Any]] = chart.get("lines", [])
+    with _style():
+        figure = _figure(len(labels))
+        axes = figure.add_subplot()
+        positions = list(range(len(labels)))[::-1]
+        highest = max([*values, *(line["value"] for line in lines), 0.0])
+        for position, value in zip(positions, values, strict=True):
+            over = [line for line in lines if value > line["value"]]
+            colour = LINE_COLOURS[len(over) - 1] if over else PASS_COLOUR
+            axes.barh(position, value, height=0.6, color=colour)
+            axes.text(value + highest * 0.01, position, f"{value:.3f}", va="center", fontsize=7)
+        for line, colour in zip(lines, LINE_COLOURS, strict=False):
+            axes.axvline(
+                line["value"], color=colour, linestyle="--", linewidth=1.1, label=line["label"]
+            )
+        axes.set_yticks(positions, labels)
+        axes.set_xlim(0, highest * 1.15 or 1.0)
+        axes.set_ylim(-0.7, len(labels) - 0.3)
+        axes.set_xlabel(xlabel)
+        if lines:
+            axes.legend(
+                loc="lower center",
+                bbox_to_anchor=(0.5, 1.0),
+                ncols=len(lines),
+                frameon=False,
+                fontsize=7.5,
+            )
+        return to_svg(figure, chart["title"])
+
+
+def calibration_chart(chart: Mapping[str, Any]) -> str:
+    """Reliability diagram: mean outcome against mean score per bin, with the diagonal."""
+    with _style():
+        figure = _figure(8)
+        axes = figure.add_subplot()
+        axes.plot(
+            [0, 1],
+            [0, 1],
+            color=MUTED_COLOUR,
+            linestyle="--",
+            linewidth=1,
+            label="perfect calibration",
+        )
+        axes.plot(chart["scores"], chart["outcomes"], marker="o", color=PASS_COLOUR, label="model")
+        axes.set_xlim(0, 1)
+        axes.set_ylim(0, 1)
+        axes.set_xlabel("mean score in the bin")
+        axes.set_ylabel("share of positive outcomes")
+        axes.legend(frameon=False, fontsize=7.5)
+        return to_svg(figure, chart["title"])
+
+
+def draw_charts(context: dict[str, Any]) -> None:
+    """Add an ``svg`` to every chart of the context that has data to draw."""
+    for grouping in (*context["fairness"]["attributes"], *context["fairness"]["intersections"]):
+        chart = grouping["chart"]
+        chart["svg"] = disparity_chart(chart) if chart["labels"] else ""
+    drift = context["drift"]
+    if drift["computed"]:
+        chart = drift["chart"]
+        chart["svg"] = bar_chart(chart, xlabel="PSI") if chart["labels"] else ""
+    performance = context["performance"]
+    if performance.get("calibration"):
+        performance["calibration"]["svg"] = calibration_chart(performance["calibration"])
+    importance = context["explainability"].get("importance")
+    if importance:
+        importance["svg"] = bar_chart(importance, xlabel="importance")

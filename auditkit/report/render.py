@@ -1,0 +1,162 @@
+"""Render a stored run as ``report.html``, ``report.pdf``, ``results.json`` and ``manifest.json``.
+
+Everything is rendered in memory first and the four files are then written beside each other through
+temporary files renamed into place, so a failure leaves no partial report behind. Signing comes
+after rendering and works on the written files: the signing step takes the :class:`RenderedReport`
+this returns (its paths and digests) and adds the PDF signature and the DSSE envelope.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from auditkit import __version__
+
+HTML_NAME = "report.html"
+PDF_NAME = "report.pdf"
+RESULTS_NAME = "results.json"
+MANIFEST_NAME = "manifest.json"
+RENDERER_LIBRARIES = ("jinja2", "matplotlib", "weasyprint", "pydyf")
+"""Libraries whose versions shape the rendered files (recorded in the manifest and the report)."""
+
+Progress = Callable[[str, float], None]
+"""Called with a step's description and the fraction of the work done (0 to 1)."""
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    """The files of a rendered report and their sha256 digests (the input of signing)."""
+
+    run_id: str
+    out_dir: Path
+    sha256: Mapping[str, str]
+    """File name to hex digest, for every file written."""
+
+    @property
+    def html(self) -> Path:
+        return self.out_dir / HTML_NAME
+
+    @property
+    def pdf(self) -> Path:
+        return self.out_dir / PDF_NAME
+
+    @property
+    def results(self) -> Path:
+        return self.out_dir / RESULTS_NAME
+
+    @property
+    def manifest(self) -> Path:
+        return self.out_dir / MANIFEST_NAME
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return tuple(self.out_dir / name for name in self.sha256)
+
+
+def render_report(
+    run_document: Mapping[str, Any],
+    out_dir: str | Path,
+    *,
+    signoffs: Sequence[Mapping[str, Any]] = (),
+    template_dirs: Sequence[str | Path] = (),
+    progress: Progress | None = None,
+) -> RenderedReport:
+    """Render ``run_document`` (a stored run's payload) into ``out_dir``; return the files written.
+
+    ``signoffs`` are the run's sign-off records (reviewer, decision, comment, time); with none, the
+    report says it is not signed off. ``template_dirs`` are searched before the shipped templates.
+    """
+    from auditkit.report.charts import draw_charts
+    from auditkit.report.context import build_context, canonical_json, parse_time
+    from auditkit.report.html import render_html
+    from auditkit.report.pdf import EmbeddedFile, render_pdf
+
+    report_progress = progress or (lambda _step, _done: None)
+    report_progress("reading the run", 0.0)
+    context = build_context(run_document, signoffs)
+    context["renderer"] = renderer_versions()
+    report_progress("drawing charts", 0.15)
+    draw_charts(context)
+    report_progress("rendering HTML", 0.35)
+    html = render_html(context, template_dirs)
+    results = canonical_json(run_document).encode()
+    files = {HTML_NAME: html.encode(), RESULTS_NAME: results}
+    files[MANIFEST_NAME] = manifest_json(run_document, context, files).encode()
+    report_progress("rendering PDF/A", 0.45)
+    files[PDF_NAME] = render_pdf(
+        html,
+        embedded=(
+            EmbeddedFile(RESULTS_NAME, results, "The audit run this report renders"),
+            EmbeddedFile(MANIFEST_NAME, files[MANIFEST_NAME], "sha256 of every input and output"),
+        ),
+        created=parse_time(run_document["created"]),
+        document_id=str(run_document["run_id"]),
+    )
+    report_progress("writing files", 0.95)
+    target = Path(out_dir)
+    write_files_atomically(target, files)
+    report_progress("done", 1.0)
+    return RenderedReport(
+        run_id=str(run_document["run_id"]),
+        out_dir=target,
+        sha256={name: hashlib.sha256(content).hexdigest() for name, content in files.items()},
+    )
+
+
+def renderer_versions() -> dict[str, str]:
+    versions = {"auditkit": __version__}
+    for name in RENDERER_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def manifest_json(
+    run: Mapping[str, Any], context: Mapping[str, Any], outputs: Mapping[str, bytes]
+) -> str:
+    """sha256 of every input the run read and every file rendered from it (but the PDF itself,
+    which embeds this manifest: its digest is what the PDF signature covers)."""
+    manifest = {
+        "run_id": run["run_id"],
+        "created": run["created"],
+        "tool": run.get("tool"),
+        "renderer": context["renderer"],
+        "inputs": [
+            {"role": entry["what"], "path": entry["path"], "sha256": entry["sha256"]}
+            for entry in context["reproducibility"]["hashes"]
+        ],
+        "outputs": [
+            {"name": name, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+            for name, content in outputs.items()
+        ],
+    }
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> None:
+    """Write every file to a temporary name first; rename them into place only once all are on disk."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, content in files.items():
+            descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+            staged.append((Path(temporary), out_dir / name))
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for staged_file, target in staged:
+            staged_file.replace(target)
+    finally:
+        for staged_file, _ in staged:
+            staged_file.unlink(missing_ok=True)

@@ -1,0 +1,66 @@
+"""render_report writes its four files whole or not at all."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import auditkit.report.pdf
+from auditkit.report import render_report
+from tests.report.conftest import minimal_run
+
+
+def test_a_failure_while_rendering_leaves_no_file_and_keeps_the_previous_report(
+    out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out_dir.mkdir()
+    (out_dir / "report.html").write_text("previous report")
+
+    def broken_pdf(*_: object, **__: object) -> bytes:
+        raise RuntimeError("PDF engine failed")
+
+    monkeypatch.setattr(auditkit.report.pdf, "render_pdf", broken_pdf)
+    with pytest.raises(RuntimeError, match="PDF engine failed"):
+        render_report(minimal_run(), out_dir)
+    assert sorted(path.name for path in out_dir.iterdir()) == ["report.html"]
+    assert (out_dir / "report.html").read_text() == "previous report"
+
+
+def test_a_failure_while_writing_leaves_no_partial_or_temporary_file(
+    out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auditkit.report.pdf, "render_pdf", lambda *_, **__: b"%PDF-1.7 stub")
+    real_fsync = os.fsync
+    calls = []
+
+    def fsync_failing_on_the_third_file(descriptor: int) -> None:
+        calls.append(descriptor)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync_failing_on_the_third_file)
+    with pytest.raises(OSError, match="disk full"):
+        render_report(minimal_run(), out_dir)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_progress_is_reported_from_start_to_end(
+    out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auditkit.report.pdf, "render_pdf", lambda *_, **__: b"%PDF-1.7 stub")
+    steps: list[tuple[str, float]] = []
+    rendered = render_report(
+        minimal_run(), out_dir, progress=lambda step, done: steps.append((step, done))
+    )
+    fractions = [done for _, done in steps]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
+    assert {path.name for path in out_dir.iterdir()} == {
+        "report.html",
+        "report.pdf",
+        "results.json",
+        "manifest.json",
+    }
+    assert set(rendered.sha256) == {path.name for path in rendered.files}

@@ -1,0 +1,119 @@
+"""The HTML templates: escaping, strict undefined values, section overrides, self-containment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from auditkit.report.charts import draw_charts
+from auditkit.report.context import RunDocumentError, build_context
+from auditkit.report.html import TemplateError, render_html
+from tests.report.conftest import minimal_run
+
+REMOTE_RESOURCE = re.compile(
+    r"""(?:\bsrc\s*=\s*["']?\s*(?:https?:)?//)"""
+    r"""|(?:<link\b[^>]*\bhref\s*=\s*["']?\s*(?:https?:)?//)"""
+    r"""|(?:url\(\s*["']?\s*(?:https?:)?//)"""
+    r"""|(?:@import)""",
+    re.IGNORECASE,
+)
+"""Anything a browser would fetch from elsewhere: remote src=, stylesheets, CSS url(), @import."""
+
+
+def html_of(run: dict, **kwargs: object) -> str:  # type: ignore[type-arg]
+    context = build_context(run)
+    context["renderer"] = {"auditkit": "test"}
+    draw_charts(context)
+    return render_html(context, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_rule_title_with_markup_is_escaped() -> None:
+    html = html_of(minimal_run(title="<script>alert('x')</script> & co"))
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co" in html
+
+
+def test_an_undefined_value_in_a_template_is_one_clear_error_naming_the_template(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "summary.html.j2").write_text("<p>\n{{ summary.no_such_thing }}\n</p>\n")
+    with pytest.raises(TemplateError) as raised:
+        html_of(minimal_run(), template_dirs=[tmp_path])
+    message = str(raised.value)
+    assert "no_such_thing" in message and "undefined" in message
+    assert f"{tmp_path / 'summary.html.j2'}:2" in message
+
+
+def test_a_template_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "signoff.html.j2").write_text("ok\n{% if %}\n")
+    with pytest.raises(TemplateError, match=r"signoff\.html\.j2:2: report template syntax error"):
+        html_of(minimal_run(), template_dirs=[tmp_path])
+
+
+def test_a_section_template_in_a_user_folder_replaces_the_shipped_one(tmp_path: Path) -> None:
+    (tmp_path / "signoff.html.j2").write_text(
+        '<section id="signoff"><h2>Approval</h2><p>Board minute {{ cover.audit_id }}</p></section>\n'
+    )
+    html = html_of(minimal_run(), template_dirs=[tmp_path])
+    assert "Board minute 20261129T140512Z-3f2a1c9e" in html
+    assert "Not signed off." not in html
+    assert "Executive summary" in html  # the other sections are still the shipped ones
+
+
+def test_the_html_fetches_nothing_from_elsewhere() -> None:
+    html = html_of(minimal_run())
+    assert REMOTE_RESOURCE.search(html) is None
+    assert REMOTE_RESOURCE.search('<img src="https://example.com/x.png">')  # the check itself bites
+
+
+def test_without_signoffs_the_report_says_so_and_with_them_lists_each() -> None:
+    assert "Not signed off." in html_of(minimal_run())
+    context = build_context(
+        minimal_run(),
+        signoffs=[
+            {
+                "reviewer": "A. Reviewer",
+                "decision": "approve_with_conditions",
+                "comment": "fix <b>",
+                "time": "2026-11-30T09:00:00+00:00",
+            }
+        ],
+    )
+    context["renderer"] = {}
+    html = render_html(context)
+    assert "Not signed off." not in html
+    assert "A. Reviewer" in html and "Approve with conditions" in html and "fix &lt;b&gt;" in html
+
+
+def test_missing_evidence_sections_say_not_computed() -> None:
+    html = html_of(minimal_run())
+    assert "Not computed: this run recorded no model explanations" in html
+    assert "Not computed: the run had no reference dataset" in html
+
+
+def test_a_run_without_its_result_is_refused_with_a_clear_message() -> None:
+    run = minimal_run()
+    del run["result"]
+    with pytest.raises(RunDocumentError, match="the run document has no result"):
+        build_context(run)
+
+
+def test_waiver_days_left_count_from_the_run_not_from_today() -> None:
+    waiver = {"id": "W-1", "justification": "j", "approved_by": "x@y", "expires": "2026-12-09"}
+    context = build_context(minimal_run(status="waived", waiver=waiver))
+    assert context["waivers"][0]["days_left"] == 10  # 29 November to 9 December
+
+
+def test_definitions_come_from_the_registry_and_the_statistics_module() -> None:
+    from auditkit.metrics import stats
+    from auditkit.metrics.registry import METRICS
+
+    html = html_of(minimal_run())
+    assert METRICS["selection_rate"].description in html.replace("&#39;", "'")
+    titles = [
+        line for line in (stats.__doc__ or "").splitlines() if line.startswith("Wilson score")
+    ]
+    assert titles and titles[0] in html
+    assert "Haldane–Anscombe correction" in html  # a detail of the Katz interval's documentation
