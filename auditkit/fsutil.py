@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -57,3 +57,27 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_writer(path, "wb") as handle:
         handle.write(data)  # type: ignore[arg-type]
+
+
+def write_files_atomically(folder: str | Path, files: Mapping[str, bytes]) -> None:
+    """Write several files into ``folder`` as a set: each goes to a temporary name first, and they are
+    renamed into place only once all of them are on disk (a failure leaves every previous file as it was)."""
+    target_dir = Path(folder)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, content in files.items():
+            descriptor, temporary = tempfile.mkstemp(
+                prefix=f".{name}.", suffix=".tmp", dir=target_dir
+            )
+            staged.append((Path(temporary), target_dir / name))
+            os.fchmod(descriptor, _default_permissions())
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for staged_file, target in staged:
+            staged_file.replace(target)
+    finally:
+        for staged_file, _ in staged:
+            staged_file.unlink(missing_ok=True)

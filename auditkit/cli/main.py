@@ -20,6 +20,7 @@ from auditkit.cli import (
     cmd_keygen,
     cmd_metrics,
     cmd_policy,
+    cmd_report,
     cmd_trail,
     cmd_verify,
 )
@@ -60,6 +61,7 @@ for command in (
     cmd_trail.history,
     cmd_trail.diff,
     cmd_trail.trail,
+    cmd_report.report,
     cmd_keygen.keygen,
     cmd_verify.verify,
 ):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from auditkit import __version__
+from auditkit.fsutil import write_files_atomically
 
 HTML_NAME = "report.html"
 PDF_NAME = "report.pdf"
@@ -141,22 +140,3 @@ def manifest_json(
         ],
     }
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-
-
-def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> None:
-    """Write every file to a temporary name first; rename them into place only once all are on disk."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for name, content in files.items():
-            descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
-            staged.append((Path(temporary), out_dir / name))
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-        for staged_file, target in staged:
-            staged_file.replace(target)
-    finally:
-        for staged_file, _ in staged:
-            staged_file.unlink(missing_ok=True)

@@ -85,7 +85,8 @@ class Evidence:
     name: str
     sha256: str | None
     status: str
-    """``ok``, ``MISMATCH``, ``MISSING``, or ``unlisted`` (nothing to compare with)."""
+    """``ok``, ``MISMATCH``, ``MISSING``, ``the manifest`` (the list itself, covered by the signature), or
+    ``unlisted`` (nothing to compare with)."""
     expected: str | None = None
 
 
@@ -369,7 +370,8 @@ def check_embedded_files(
         digest = hashlib.sha256(data).hexdigest()
         want = expected.get(name) or expected.get(PurePosixPath(name).name)
         if want is None:
-            evidence.append(Evidence(name, digest, "unlisted"))
+            status = "the manifest" if name == MANIFEST_FILE else "unlisted"
+            evidence.append(Evidence(name, digest, status))
         elif want == digest:
             evidence.append(Evidence(name, digest, "ok", want))
         else:

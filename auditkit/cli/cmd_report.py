@@ -1,0 +1,175 @@
+"""``auditkit report``: render a recorded run as a signed HTML and PDF/A-3b report."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from auditkit.cli.cmd_trail import open_store, store_options
+
+
+@click.command(short_help="Render a recorded run as a signed HTML and PDF report.")
+@store_options
+@click.option(
+    "--run",
+    "run_reference",
+    default="latest",
+    show_default=True,
+    metavar="ID",
+    help="Run to report on: an id, a unique prefix, latest or latest~N.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder for report.html, report.pdf, results.json, manifest.json, report.intoto.jsonl.",
+)
+@click.option("--sign-key", type=click.Path(path_type=Path), help="Private key (PEM or DER).")
+@click.option("--sign-cert", type=click.Path(path_type=Path), help="The key's X.509 certificate.")
+@click.option(
+    "--chain",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="Intermediate CA certificates to embed (repeatable).",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(path_type=Path),
+    help="File whose first line is the key's passphrase.",
+)
+@click.option("--signer", help="Signer name shown in the report (default: the certificate's CN).")
+@click.option("--timestamp-url", help="RFC 3161 timestamp server (PAdES B-T instead of B-B).")
+@click.option("--visible-signature", is_flag=True, help="Draw a signature block on the cover.")
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False),
+    multiple=True,
+    help="Folder of templates that replace shipped sections of the same name (repeatable).",
+)
+def report(**options: Any) -> int:
+    """Render a run recorded by `auditkit check` (never a fresh computation) and sign it.
+
+    \b
+    Without --sign-key/--sign-cert the report is written unsigned (and said so). With them, report.pdf
+    carries a PAdES certification signature and report.intoto.jsonl a DSSE envelope over the other
+    files; check both with `auditkit verify OUT --trust CERT`. The report and its hashes are recorded
+    in the audit trail. All files are written together or not at all.
+    """
+    from auditkit.errors import UsageError
+
+    if (options["sign_key"] is None) != (options["sign_cert"] is None):
+        raise UsageError("--sign-key and --sign-cert go together")
+    store = open_store(options["config"], options["store"])
+    stored = store.load_run(options["run_reference"])
+    signer = _signer(options)
+    out: Path = options["out"]
+    files, signed_by = build_report(
+        stored.document,
+        out,
+        signoffs=stored.signoffs,
+        signer=signer,
+        template_dirs=options["templates"],
+    )
+    store.append_report(stored.run_id, files, signer=signed_by)
+    for entry in files:
+        click.echo(f"{out / entry['name']}  sha256 {entry['sha256']}")
+    if signer is None:
+        click.echo(
+            "unsigned report: pass --sign-key and --sign-cert to sign it (auditkit keygen makes a trial pair)",
+            err=True,
+        )
+    click.echo(f"recorded the report of run {stored.run_id} in {store.path}", err=True)
+    return 0
+
+
+def build_report(
+    document: dict[str, Any],
+    out: Path,
+    *,
+    signoffs: list[dict[str, Any]],
+    signer: Any,
+    template_dirs: tuple[Path, ...] = (),
+) -> tuple[list[dict[str, str]], str | None]:
+    """Render (and sign) in a staging folder beside ``out``, then move the finished files into ``out``.
+
+    Returns the files written with their sha256, and the signer's name. A failure at any step (a wrong
+    passphrase, a template error) leaves ``out`` as it was.
+    """
+    from auditkit.report import render_report
+    from auditkit.report.dsse import sha256_hex
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        rendered = render_report(
+            document,
+            staging,
+            signoffs=signoffs,
+            template_dirs=template_dirs,
+            progress=_progress_printer(),
+        )
+        signed_by = None
+        if signer is not None:
+            signed_by = _sign(staging, rendered, document, signer)
+        names = sorted(path.name for path in staging.iterdir())
+        files = [
+            {"name": name, "sha256": sha256_hex((staging / name).read_bytes())} for name in names
+        ]
+        out.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (staging / name).replace(out / name)
+        return files, signed_by
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _sign(staging: Path, rendered: Any, document: dict[str, Any], signer: Any) -> str:
+    from auditkit.report.keys import load_signer
+    from auditkit.report.signing import sign_report
+
+    result = document.get("result") or {}
+    predicate = {
+        "run_id": rendered.run_id,
+        "verdict": result.get("status"),
+        "policies": {
+            policy.get("id"): policy.get("sha256") for policy in result.get("policies", [])
+        },
+    }
+    covered = [path for path in rendered.files if path.name != rendered.pdf.name]
+    sign_report(staging, rendered.pdf, signer, covered, predicate)
+    return load_signer(signer).name
+
+
+def _signer(options: dict[str, Any]) -> Any:
+    if options["sign_key"] is None:
+        return None
+    from auditkit.report.keys import SignerConfig, read_passphrase_file
+
+    passphrase = (
+        read_passphrase_file(options["passphrase_file"]) if options["passphrase_file"] else None
+    )
+    return SignerConfig(
+        key=options["sign_key"],
+        certificate=options["sign_cert"],
+        chain=tuple(options["chain"]),
+        passphrase=passphrase,
+        name=options["signer"],
+        timestamp_url=options["timestamp_url"],
+        visible=options["visible_signature"],
+    )
+
+
+def _progress_printer() -> Any:
+    """Progress lines on stderr when it is a terminal (logs stay clean otherwise)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(step: str, fraction: float) -> None:
+        click.echo(f"\r[{fraction:4.0%}] {step:<60}", err=True, nl=fraction >= 1.0)
+
+    return show
