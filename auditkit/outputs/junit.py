@@ -1,5 +1,5 @@
 """JUnit XML: one test case per rule; ``<failure>`` for violations, ``<error>`` for rules that could not be
-evaluated, ``<skipped>`` for waived and not-applicable rules. Inconclusive rules pass with a system-out note."""
+evaluated, ``<skipped>`` for waived and not-applicable rules. Inconclusive and reported (disclosure) rules pass with a system-out note."""
 
 from __future__ import annotations
 
@@ -52,9 +52,9 @@ def render(result: CheckResult) -> str:
             )
         elif finding.status == "not_applicable":
             ElementTree.SubElement(case, "skipped", {"message": finding.message})
-        elif finding.status == "inconclusive":
+        elif finding.status in ("inconclusive", "reported"):
             output = ElementTree.SubElement(case, "system-out")
-            output.text = f"inconclusive: {finding.message}"
+            output.text = f"{finding.status}: {finding.message}"
     root = ElementTree.Element("testsuites", {"name": "auditkit check"})
     root.append(suite)
     ElementTree.indent(root)

@@ -11,6 +11,7 @@ ICONS = {
     "waived": "⏸️",
     "error": "⚠️",
     "not_applicable": "➖",
+    "reported": "📋",
 }
 
 
@@ -23,7 +24,7 @@ def render(result: CheckResult) -> str:
     lines = [f"### auditkit check: {ICONS.get(result.status, '')} {result.status}", ""]
     tally = " · ".join(
         f"{counts[key]} {key.replace('_', ' ')}"
-        for key in ("pass", "fail", "inconclusive", "waived", "error", "not_applicable")
+        for key in ("pass", "fail", "inconclusive", "waived", "error", "not_applicable", "reported")
         if counts[key]
     )
     lines += [
@@ -31,7 +32,7 @@ def render(result: CheckResult) -> str:
         "",
     ]
     lines += ["| | rule | severity | result |", "|---|---|---|---|"]
-    order = {"fail": 0, "error": 1, "inconclusive": 2, "waived": 3, "pass": 4, "not_applicable": 5}
+    order = {"fail": 0, "error": 1, "inconclusive": 2, "waived": 3, "pass": 4, "reported": 5, "not_applicable": 6}
     for finding in sorted(result.findings, key=lambda f: order[f.status]):
         lines.append(
             f"| {ICONS[finding.status]} | `{finding.rule_id}` {_cell(finding.title)} | {finding.severity} | "

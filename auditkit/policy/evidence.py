@@ -44,6 +44,8 @@ class Evidence:
     """The project's sensitive attributes, for ``$sensitive`` in ``by:``."""
     reference_metrics: dict[tuple[tuple[str, Any], ...], MetricReport] | None = None
     """Metric reports computed with other reference groups, keyed by the sorted reference mapping."""
+    score_column: str | None = None
+    """The project's score column, for ``$score`` in drift rules."""
 
 
 def holds(observed: float, op: str, threshold: float) -> bool:
