@@ -75,6 +75,8 @@ class Case(Strict):
     """Column roles, as in the project file (default: the file's ``columns``)."""
     rows: list[dict[str, Any]] | None = None
     """Inline rows; ``_repeat: N`` repeats a row N times."""
+    number_rows: str | None = None
+    """Add a column of this name numbering the inline rows 1, 2, ... (makes repeated rows distinct)."""
     data: str | None = None
     """A small dataset file relative to the case file, instead of ``rows``."""
     reference_rows: list[dict[str, Any]] | None = None
@@ -236,7 +238,7 @@ def _prepare_case(
     where = (*location, "policy") if case.policy else ("policy",)
     policy = _load_cached(reference, path.parent, cache, document.position(where))
     _check_expected_ids(case, policy, document, location)
-    return _Prepared(case, position, path.parent, reference, policy, columns)
+    return _Prepared(case, position, path.parent.resolve(), reference, policy, columns)
 
 
 def _load_cached(
@@ -302,7 +304,7 @@ def _run_case(item: _Prepared) -> CaseResult:
     label = f"{item.position.path}:{item.position.line} ({case.name})"
     project = Project(
         base=item.base,
-        current=_source(label, case.rows, case.data, item.base),
+        current=_source(label, case.rows, case.data, item.base, case.number_rows),
         reference=_optional_source(
             f"{label} reference", case.reference_rows, case.reference, item.base
         ),
@@ -321,13 +323,19 @@ def _run_case(item: _Prepared) -> CaseResult:
     return CaseResult(case.name, item.position, item.policy_label, checks)
 
 
-def _source(label: str, rows: list[dict[str, Any]] | None, data: str | None, base: Path) -> Any:
+def _source(
+    label: str,
+    rows: list[dict[str, Any]] | None,
+    data: str | None,
+    base: Path,
+    number_rows: str | None = None,
+) -> Any:
     from auditkit.data.sources import SourceSpec
 
     if rows is not None:
-        return SourceSpec.in_memory(label, rows_table(rows))
+        return SourceSpec.in_memory(label, rows_table(rows, number_rows))
     assert data is not None
-    return SourceSpec.parse(str(base / data))
+    return SourceSpec.parse(data)  # relative paths are taken against the project base
 
 
 def _optional_source(
@@ -336,8 +344,9 @@ def _optional_source(
     return None if rows is None and data is None else _source(label, rows, data, base)
 
 
-def rows_table(rows: list[dict[str, Any]]) -> Any:
-    """A ``pyarrow.Table`` of inline rows; ``_repeat: N`` repeats a row, absent keys are null."""
+def rows_table(rows: list[dict[str, Any]], number_rows: str | None = None) -> Any:
+    """A ``pyarrow.Table`` of inline rows; ``_repeat: N`` repeats a row, absent keys are null;
+    ``number_rows`` names a column added first that numbers the rows from 1."""
     import pyarrow as pa
 
     from auditkit.errors import InputError
@@ -349,6 +358,8 @@ def rows_table(rows: list[dict[str, Any]]) -> Any:
             raise InputError(f"{REPEAT} must be a whole number >= 0, not {repeat!r}")
         plain = {key: value for key, value in row.items() if key != REPEAT}
         expanded += [plain] * repeat
+    if number_rows is not None:
+        expanded = [{number_rows: index, **row} for index, row in enumerate(expanded, start=1)]
     names = list(dict.fromkeys(key for row in expanded for key in row))
     if not names:
         raise InputError("the case has no rows")
