@@ -82,8 +82,8 @@ class Case(Strict):
     reference_rows: list[dict[str, Any]] | None = None
     reference: str | None = None
     where: str | None = None
-    expect: dict[str, Outcome | Expectation] = Field(min_length=1)
-    """Rule id -> expected outcome."""
+    expect: dict[str, Any] = Field(min_length=1)
+    """Rule id -> expected outcome, or a mapping with ``status`` (see :class:`Expectation`)."""
 
 
 class CaseFile(Strict):
@@ -147,6 +147,7 @@ class _Prepared:
     policy_label: str
     policy: Policy
     columns: ColumnsSection
+    expectations: dict[str, Expectation]
 
 
 def find_case_files(directory: Path) -> list[Path]:
@@ -238,7 +239,44 @@ def _prepare_case(
     where = (*location, "policy") if case.policy else ("policy",)
     policy = _load_cached(reference, path.parent, cache, document.position(where))
     _check_expected_ids(case, policy, document, location)
-    return _Prepared(case, position, path.parent.resolve(), reference, policy, columns)
+    expectations = _expectations(case, document, location)
+    return _Prepared(
+        case, position, path.parent.resolve(), reference, policy, columns, expectations
+    )
+
+
+def _expectations(
+    case: Case, document: YamlDocument, location: tuple[str | int, ...]
+) -> dict[str, Expectation]:
+    """Each expected outcome as an :class:`Expectation`, every mistake at its position."""
+    from auditkit.policy.findings import OUTCOMES
+
+    result: dict[str, Expectation] = {}
+    problems: list[AuditkitError] = []
+    for rule_id, raw in case.expect.items():
+        where = (*location, "expect", rule_id)
+        if isinstance(raw, str):
+            if raw in OUTCOMES:
+                result[rule_id] = Expectation(status=raw)  # type: ignore[arg-type]
+                continue
+            problems.append(
+                ConfigError(
+                    f"expect {rule_id}: unknown outcome {raw!r}{did_you_mean(raw, OUTCOMES)} "
+                    f"(outcomes: {', '.join(OUTCOMES)})",
+                    position=document.position(where),
+                )
+            )
+            continue
+        try:
+            result[rule_id] = Expectation.model_validate(raw)
+        except ValidationError as error:
+            label = f"expect {rule_id}: "
+            problems += validation_errors(
+                document, error, Expectation, prefix=where, label=label
+            ).errors
+    if problems:
+        raise ConfigErrors(problems)
+    return result
 
 
 def _load_cached(
@@ -317,8 +355,8 @@ def _run_case(item: _Prepared) -> CaseResult:
     finally:
         loaded.workspace.close()
     checks = tuple(
-        _check(rule_id, _as_expectation(expected), findings.get(rule_id))
-        for rule_id, expected in case.expect.items()
+        _check(rule_id, expected, findings.get(rule_id))
+        for rule_id, expected in item.expectations.items()
     )
     return CaseResult(case.name, item.position, item.policy_label, checks)
 
@@ -367,10 +405,6 @@ def rows_table(rows: list[dict[str, Any]], number_rows: str | None = None) -> An
         return pa.table({name: [row.get(name) for row in expanded] for name in names})
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
         raise InputError(f"the inline rows do not form a table: {error}") from None
-
-
-def _as_expectation(expected: Outcome | Expectation) -> Expectation:
-    return expected if isinstance(expected, Expectation) else Expectation(status=expected)
 
 
 def _check(rule_id: str, expected: Expectation, got: Finding | None) -> RuleCheck:

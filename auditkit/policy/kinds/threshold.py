@@ -1,5 +1,9 @@
 """``threshold``: a metric must satisfy a bound overall, or in every group of the given groupings.
 
+A threshold the user must supply (e.g. the accuracy a provider declares in its instructions for use)
+is written ``value: null`` with ``declared:`` saying what is to be declared; until an override gives
+the value, the rule is ``not_applicable`` and says how to declare it.
+
 Example::
 
     - id: PERF-001
@@ -9,10 +13,6 @@ Example::
       op: ">="
       value: 0.75
       severity: high
-
-A threshold the user must supply (e.g. the accuracy a provider declares in its instructions for use)
-is written ``value: null`` with ``declared:`` saying what is to be declared; until an override gives
-the value, the rule is ``not_applicable`` and says how to declare it.
 """
 
 from __future__ import annotations
