@@ -176,9 +176,7 @@ def validation_errors(
     return ConfigErrors(problems)
 
 
-def _in_document(
-    document: YamlDocument, prefix: Location, item: Any
-) -> tuple[Location, bool]:
+def _in_document(document: YamlDocument, prefix: Location, item: Any) -> tuple[Location, bool]:
     """The error's location without the union-member tags pydantic inserts (``str``, ``Extend``,
     ``literal[...]``), and whether it had any. A part is kept when the document has it: rule ids
     such as ``FAIR-001`` look like tags but are keys."""
@@ -213,8 +211,7 @@ def _child(data: Any, part: str | int) -> Any:
 
 def _deeper_error_exists(location: Location, located: list[tuple[Location, bool]]) -> bool:
     return any(
-        len(other) > len(location) and other[: len(location)] == location
-        for other, _ in located
+        len(other) > len(location) and other[: len(location)] == location for other, _ in located
     )
 
 

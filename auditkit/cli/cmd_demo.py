@@ -89,7 +89,11 @@ def _run_check(project: Any, out: Path) -> dict[str, Any]:
 
 
 def _policy_name(reference: str) -> str:
-    return reference if reference.startswith("builtin:") else f"sample_data/policies/{Path(reference).name}"
+    return (
+        reference
+        if reference.startswith("builtin:")
+        else f"sample_data/policies/{Path(reference).name}"
+    )
 
 
 def _drift_and_quality(loaded: Any) -> dict[str, Any]:

@@ -105,7 +105,9 @@ def test_command(directory: Path) -> int:
                 got = check.finding.status if check.finding else "?"
                 click.echo(f"ok    {where} {case.name}: {check.rule_id} {got}")
             else:
-                click.echo(f"FAIL  {where} {case.name}: {check.rule_id}: {'; '.join(check.problems)}")
+                click.echo(
+                    f"FAIL  {where} {case.name}: {check.rule_id}: {'; '.join(check.problems)}"
+                )
     failed = run.failed
     click.echo(
         f"\n{len(run.cases)} cases, {run.expectations} expectations: "

@@ -32,7 +32,15 @@ def render(result: CheckResult) -> str:
         "",
     ]
     lines += ["| | rule | severity | result |", "|---|---|---|---|"]
-    order = {"fail": 0, "error": 1, "inconclusive": 2, "waived": 3, "pass": 4, "reported": 5, "not_applicable": 6}
+    order = {
+        "fail": 0,
+        "error": 1,
+        "inconclusive": 2,
+        "waived": 3,
+        "pass": 4,
+        "reported": 5,
+        "not_applicable": 6,
+    }
     for finding in sorted(result.findings, key=lambda f: order[f.status]):
         lines.append(
             f"| {ICONS[finding.status]} | `{finding.rule_id}` {_cell(finding.title)} | {finding.severity} | "

@@ -170,8 +170,7 @@ def overall_status(findings: tuple[Finding, ...], fail_on: Severity = "high") ->
         return "error"
     binding = [finding for finding in findings if finding.enforcement != "advisory"]
     if any(
-        finding.status == "fail" and severity_rank(finding.severity) <= limit
-        for finding in binding
+        finding.status == "fail" and severity_rank(finding.severity) <= limit for finding in binding
     ):
         return "fail"
     if any(finding.status == "inconclusive" for finding in binding):

@@ -181,7 +181,9 @@ def run_directory(directory: Path) -> TestRun:
         try:
             results.append(_run_case(item))
         except AuditkitError as error:
-            problems.append(ConfigError(f"case {item.case.name!r}: {error}", position=item.position))
+            problems.append(
+                ConfigError(f"case {item.case.name!r}: {error}", position=item.position)
+            )
     if problems:
         raise PolicyTestErrors(problems)
     return TestRun(tuple(results), _untested([*policies_here, *cache.values()], prepared))
@@ -227,14 +229,25 @@ def _prepare_case(
         message
         for message, absent in (
             ("no policy: give policy: in the case or at the top of the file", reference is None),
-            ("no column roles: give columns: in the case or at the top of the file", columns is None),
-            ("give the data as rows: or data: (one of them)", (case.rows is None) == (case.data is None)),
-            ("give reference_rows: or reference:, not both", bool(case.reference_rows and case.reference)),
+            (
+                "no column roles: give columns: in the case or at the top of the file",
+                columns is None,
+            ),
+            (
+                "give the data as rows: or data: (one of them)",
+                (case.rows is None) == (case.data is None),
+            ),
+            (
+                "give reference_rows: or reference:, not both",
+                bool(case.reference_rows and case.reference),
+            ),
         )
         if absent
     ]
     if missing:
-        raise ConfigErrors([ConfigError(f"case {case.name!r}: {m}", position=position) for m in missing])
+        raise ConfigErrors(
+            [ConfigError(f"case {case.name!r}: {m}", position=position) for m in missing]
+        )
     assert reference is not None and columns is not None
     where = (*location, "policy") if case.policy else ("policy",)
     policy = _load_cached(reference, path.parent, cache, document.position(where))
@@ -257,7 +270,7 @@ def _expectations(
         where = (*location, "expect", rule_id)
         if isinstance(raw, str):
             if raw in OUTCOMES:
-                result[rule_id] = Expectation(status=raw)  # type: ignore[arg-type]
+                result[rule_id] = Expectation(status=raw)
                 continue
             problems.append(
                 ConfigError(
@@ -309,7 +322,9 @@ def _check_expected_ids(
         raise ConfigErrors(problems)
 
 
-def _policies_in(directory: Path, cache: dict[str, Policy]) -> tuple[list[Policy], list[AuditkitError]]:
+def _policies_in(
+    directory: Path, cache: dict[str, Policy]
+) -> tuple[list[Policy], list[AuditkitError]]:
     """The policy files under ``directory`` (so that a policy without any case is listed as untested)."""
     policies: list[Policy] = []
     problems: list[AuditkitError] = []
@@ -342,10 +357,8 @@ def _run_case(item: _Prepared) -> CaseResult:
     label = f"{item.position.path}:{item.position.line} ({case.name})"
     project = Project(
         base=item.base,
-        current=_source(label, case.rows, case.data, item.base, case.number_rows),
-        reference=_optional_source(
-            f"{label} reference", case.reference_rows, case.reference, item.base
-        ),
+        current=_source(label, case.rows, case.data, case.number_rows),
+        reference=_optional_source(f"{label} reference", case.reference_rows, case.reference),
         roles=roles_of(item.columns),
         where=case.where,
     )
@@ -365,7 +378,6 @@ def _source(
     label: str,
     rows: list[dict[str, Any]] | None,
     data: str | None,
-    base: Path,
     number_rows: str | None = None,
 ) -> Any:
     from auditkit.data.sources import SourceSpec
@@ -376,10 +388,8 @@ def _source(
     return SourceSpec.parse(data)  # relative paths are taken against the project base
 
 
-def _optional_source(
-    label: str, rows: list[dict[str, Any]] | None, data: str | None, base: Path
-) -> Any:
-    return None if rows is None and data is None else _source(label, rows, data, base)
+def _optional_source(label: str, rows: list[dict[str, Any]] | None, data: str | None) -> Any:
+    return None if rows is None and data is None else _source(label, rows, data)
 
 
 def rows_table(rows: list[dict[str, Any]], number_rows: str | None = None) -> Any:
@@ -437,7 +447,9 @@ def _group_problems(expected: Expectation, got: Finding) -> list[str]:
         if "observed" in want.model_fields_set and not _close(
             group.observed, want.observed, expected.tolerance
         ):
-            problems.append(f"group {label}: observed expected {want.observed}, got {group.observed}")
+            problems.append(
+                f"group {label}: observed expected {want.observed}, got {group.observed}"
+            )
         for name, value in want.figures.items():
             actual = group.figures.get(name)
             if name not in group.figures or not _close(

@@ -107,7 +107,9 @@ def test_nyc_ll144_impact_ratio_table_matches_pandas(
     selection = rule(document, "LL144-SELECTION")
     assert selection["status"] == "reported"
     reported = {
-        tuple(entry["group"].get(column) for column in ("sex", "race") if column in entry["group"]): entry
+        tuple(
+            entry["group"].get(column) for column in ("sex", "race") if column in entry["group"]
+        ): entry
         for entry in selection["groups"]
     }
     for by in (["sex"], ["race"], ["sex", "race"]):
@@ -125,5 +127,7 @@ def test_nyc_ll144_impact_ratio_table_matches_pandas(
     unknown = rule(document, "LL144-UNKNOWN")
     frame_rows = int(independent_rates(shared_data, ["sex"])["size"].sum())
     assert unknown["status"] == "reported" and unknown["observed"] == 0
-    assert [entry["figures"] for entry in unknown["groups"]] == [{"unknown": 0, "total": frame_rows}] * 3
+    assert [entry["figures"] for entry in unknown["groups"]] == [
+        {"unknown": 0, "total": frame_rows}
+    ] * 3
     assert rule(document, "LL144-SCORING")["status"] == "not_applicable"

@@ -15,7 +15,14 @@ from auditkit.policy.loader import PolicyError, builtin_names, load_policies, lo
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
-PACKS = ("baseline", "eeoc-four-fifths", "eu-ai-act-high-risk", "nyc-ll144", "reg-b-adverse-action", "us-bank-mrm")
+PACKS = (
+    "baseline",
+    "eeoc-four-fifths",
+    "eu-ai-act-high-risk",
+    "nyc-ll144",
+    "reg-b-adverse-action",
+    "us-bank-mrm",
+)
 
 
 def test_every_pack_loads_and_every_rule_cites_a_clause_with_remediation() -> None:
@@ -28,7 +35,9 @@ def test_every_pack_loads_and_every_rule_cites_a_clause_with_remediation() -> No
 
 
 def test_rule_ids_are_unique_across_packs_and_the_sample_policy() -> None:
-    references = [f"builtin:{name}" for name in PACKS] + [str(SAMPLE / "policies" / "baseline.yaml")]
+    references = [f"builtin:{name}" for name in PACKS] + [
+        str(SAMPLE / "policies" / "baseline.yaml")
+    ]
     policies = load_policies(references)
     ids = [rule.id for policy in policies for rule in policy.rules]
     assert len(ids) == len(set(ids))
@@ -138,7 +147,9 @@ def test_the_exclusion_of_small_categories_needs_a_justification(tmp_path: Path)
     with pytest.raises(PolicyError) as caught:
         load_policy(str(path))
     lines = str(caught.value).splitlines()
-    assert lines[0].startswith(f"{path}:8:35: extends.0.overrides.LL144-SELECTION.exclude_small_categories:")
+    assert lines[0].startswith(
+        f"{path}:8:35: extends.0.overrides.LL144-SELECTION.exclude_small_categories:"
+    )
     assert "needs a written justification (6 RCNY 5-301(d))" in lines[0]
     assert lines[1] == (
         f"{path}:10:49: extends.0.overrides.LL144-UNKNOWN.exclude_small_categories.below_share: "
@@ -148,22 +159,35 @@ def test_the_exclusion_of_small_categories_needs_a_justification(tmp_path: Path)
 
 def finding(status: str, enforcement: str, severity: str = "high") -> Finding:
     return Finding(
-        rule_id="R", title="t", kind="parity", severity=severity, status=status,  # type: ignore[arg-type]
-        message="m", policy_id="p", enforcement=enforcement,  # type: ignore[arg-type]
+        rule_id="R",
+        title="t",
+        kind="parity",
+        severity=severity,
+        status=status,  # type: ignore[arg-type]
+        message="m",
+        policy_id="p",
+        enforcement=enforcement,  # type: ignore[arg-type]
     )
 
 
 def test_advisory_failures_are_reported_but_never_decide_the_run() -> None:
     assert overall_status((finding("fail", "advisory", "critical"),)) == "pass"
     assert overall_status((finding("inconclusive", "advisory"),)) == "pass"
-    assert overall_status((finding("fail", "advisory"), finding("fail", "soft-mandatory"))) == "fail"
+    assert (
+        overall_status((finding("fail", "advisory"), finding("fail", "soft-mandatory"))) == "fail"
+    )
     assert overall_status((finding("error", "advisory"),)) == "error", "never a silent pass"
     assert overall_status((finding("reported", "soft-mandatory"),)) == "pass"
 
 
 @pytest.fixture()
 def sample_project(tmp_path: Path) -> Path:
-    for name in ("auditkit.yaml", "applications_2026q3.parquet", "applications_train.parquet", "credit_model.skops"):
+    for name in (
+        "auditkit.yaml",
+        "applications_2026q3.parquet",
+        "applications_train.parquet",
+        "credit_model.skops",
+    ):
         shutil.copy(SAMPLE / name, tmp_path / name)
     shutil.copytree(SAMPLE / "policies", tmp_path / "policies")
     return tmp_path / "auditkit.yaml"
@@ -190,4 +214,7 @@ def test_ll144_reports_figures_and_an_advisory_four_fifths_judges_them(
     assert black["figures"]["impact_ratio"] == pytest.approx(four_fifths["observed"], rel=1e-12)
     assert document["summary"]["reported"] == 3
     assert main([*args, "--policy", str(policy), "--format", "junit"]) == ExitCode.OK
-    assert "reported: selection rate and impact ratio reported for 2 sex, 6 race" in capsys.readouterr().out
+    assert (
+        "reported: selection rate and impact ratio reported for 2 sex, 6 race"
+        in capsys.readouterr().out
+    )

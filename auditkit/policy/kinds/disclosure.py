@@ -35,6 +35,7 @@ from auditkit.policy.kinds.base import Grouping, groupings_of, known_metric
 from auditkit.policy.model import Exclusion, RuleCommon
 from auditkit.policy.rule import Rule
 
+
 class DisclosureRule(RuleCommon):
     kind: Literal["disclosure"]
     by: list[Grouping]
@@ -101,7 +102,9 @@ def _why_unavailable(metrics: list[str]) -> str:
     return "it does not apply to this task"
 
 
-def _rates(spec: DisclosureRule, report: MetricReport, grouping: tuple[str, ...]) -> list[GroupOutcome]:
+def _rates(
+    spec: DisclosureRule, report: MetricReport, grouping: tuple[str, ...]
+) -> list[GroupOutcome]:
     members = report.groups_by(grouping)
     headline = spec.metrics[0]
     total = report.overall.n
@@ -116,12 +119,7 @@ def _rates(spec: DisclosureRule, report: MetricReport, grouping: tuple[str, ...]
         if group.unknown:
             reason = "unknown category: counted, left out of the impact ratios"
         elif id(group) in excluded:
-            share = group.n / total if total else 0.0
-            reason = (
-                f"left out of the impact ratios: {share:.2%} of the data "
-                f"(under {excluded[id(group)]:.0%}); justification: "
-                f"{spec.exclude_small_categories.justification if spec.exclude_small_categories else ''}"
-            )
+            reason = _exclusion_reason(spec, group, total)
         elif spec.impact_ratio:
             ratio, reason = _impact_ratio(group, headline, highest)
         if spec.impact_ratio:
@@ -142,23 +140,28 @@ def _rates(spec: DisclosureRule, report: MetricReport, grouping: tuple[str, ...]
     return outcomes
 
 
-def _excluded(
-    spec: DisclosureRule, members: tuple[GroupResult, ...], total: int
-) -> dict[int, float]:
-    """Known categories under the exclusion share (by object id), with the share they fall under."""
+def _excluded(spec: DisclosureRule, members: tuple[GroupResult, ...], total: int) -> set[int]:
+    """The known categories (by object id) under the exclusion share."""
     exclusion = spec.exclude_small_categories
     if exclusion is None or not total:
-        return {}
+        return set()
     return {
-        id(group): exclusion.below_share
+        id(group)
         for group in members
         if not group.unknown and group.n / total < exclusion.below_share
     }
 
 
-def _highest(
-    members: tuple[GroupResult, ...], metric: str, excluded: dict[int, float]
-) -> float | None:
+def _exclusion_reason(spec: DisclosureRule, group: GroupResult, total: int) -> str:
+    exclusion = spec.exclude_small_categories
+    assert exclusion is not None
+    return (
+        f"left out of the impact ratios: {group.n / total:.2%} of the data "
+        f"(under {exclusion.below_share * 100:g}%); justification: {exclusion.justification}"
+    )
+
+
+def _highest(members: tuple[GroupResult, ...], metric: str, excluded: set[int]) -> float | None:
     rates = [
         float(value)
         for group in members
@@ -211,9 +214,10 @@ def _rates_message(
         f"{sum(1 for g in report.groups_by(grouping) if not g.unknown)} {' × '.join(grouping)}"
         for grouping in groupings
     )
-    what = " and ".join([", ".join(metric.replace("_", " ") for metric in spec.metrics)] + (
-        ["impact ratio"] if spec.impact_ratio else []
-    ))
+    what = " and ".join(
+        [", ".join(metric.replace("_", " ") for metric in spec.metrics)]
+        + (["impact ratio"] if spec.impact_ratio else [])
+    )
     message = f"{what} reported for {counts} categories"
     if spec.impact_ratio:
         valued = [group for group in groups if group.observed is not None]
@@ -226,9 +230,7 @@ def _rates_message(
     return message + "; a disclosure: no threshold applies, this is not a verdict on fairness"
 
 
-def _unknown_counts(
-    rule: Rule, report: MetricReport, groupings: list[tuple[str, ...]]
-) -> Finding:
+def _unknown_counts(rule: Rule, report: MetricReport, groupings: list[tuple[str, ...]]) -> Finding:
     groups = []
     for grouping in groupings:
         members = report.groups_by(grouping)
@@ -246,9 +248,7 @@ def _unknown_counts(
             )
         )
     most = max((group.observed or 0.0 for group in groups), default=0.0)
-    detail = "; ".join(
-        f"{group.group['by']}: {format_number(group.observed)}" for group in groups
-    )
+    detail = "; ".join(f"{group.group['by']}: {format_number(group.observed)}" for group in groups)
     message = (
         f"{most:.0f} individuals fall within an unknown category ({detail}) and are left out of "
         "the rates and impact ratios"

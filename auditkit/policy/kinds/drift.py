@@ -92,9 +92,7 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     )
 
 
-def _expand_score(
-    columns: list[str], evidence: Evidence
-) -> tuple[list[str], list[GroupOutcome]]:
+def _expand_score(columns: list[str], evidence: Evidence) -> tuple[list[str], list[GroupOutcome]]:
     """``$score`` -> the score column when both datasets have it; otherwise a not_applicable row."""
     if SCORE not in columns:
         return columns, []
