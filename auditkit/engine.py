@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from auditkit.metrics import MetricReport
     from auditkit.policy.evaluator import Plan
     from auditkit.policy.evidence import Evidence
+    from auditkit.policy.findings import Finding
     from auditkit.policy.loader import Policy
 
 CURRENT = "current"
@@ -348,7 +349,12 @@ def _gather_evidence(loaded: LoadedProject, requirements: Plan) -> Evidence:
             by_reference[reference_key(reference)] = report(reference)
     drift = None
     if requirements.needs_drift and loaded.reference is not None:
-        drift = compute_drift(loaded.workspace, loaded.reference, loaded.current)
+        drift = compute_drift(
+            loaded.workspace,
+            loaded.reference,
+            loaded.current,
+            columns=_drift_columns(loaded, with_score=requirements.drift_score),
+        )
     quality = None
     if requirements.needs_quality:
         quality = compute_data_quality(loaded.workspace, loaded.current, loaded.reference)
@@ -366,7 +372,36 @@ def _gather_evidence(loaded: LoadedProject, requirements: Plan) -> Evidence:
         rows=loaded.current.row_count,
         sensitive=loaded.current.roles.sensitive,
         reference_metrics=by_reference,
+        score_column=loaded.current.roles.score,
     )
+
+
+def _drift_columns(loaded: LoadedProject, *, with_score: bool) -> list[str] | None:
+    """The default drift columns (the features), plus the score when both datasets have it."""
+    assert loaded.reference is not None
+    score = loaded.current.roles.score
+    if not with_score or score is None or score not in loaded.reference.schema:
+        return None
+    features = [c for c in loaded.reference.feature_columns if c in loaded.current.schema]
+    return [*features, score]
+
+
+def evaluate_loaded(policies: Sequence[Policy], loaded: LoadedProject) -> tuple[Finding, ...]:
+    """Every rule's finding for datasets already registered: plan, compute the evidence, judge.
+
+    ``run_check`` does the same for a project's files; ``auditkit policy test`` calls this with a
+    case's inline rows.
+    """
+    from auditkit.policy.evaluator import evaluate, plan
+
+    requirements = plan(policies, loaded.current.roles.sensitive)
+    _check_rule_columns(policies, loaded)
+    evidence = _gather_evidence(loaded, requirements)
+    try:
+        return evaluate(policies, evidence)
+    finally:
+        if evidence.sandbox is not None:
+            evidence.sandbox.close()
 
 
 def describe_inputs(loaded: LoadedProject) -> dict[str, Any]:

@@ -192,7 +192,8 @@ def _absolute(path: str, base: Path) -> Path:
     return candidate if candidate.is_absolute() else (base / candidate)
 
 
-def _roles(columns: ColumnsSection) -> ColumnRoles:
+def roles_of(columns: ColumnsSection) -> ColumnRoles:
+    """The column roles a ``columns:`` section declares."""
     return ColumnRoles(
         label=columns.label,
         prediction=columns.prediction,
@@ -227,7 +228,7 @@ def _resolve(parsed: ProjectFile, config: Path) -> Project:
         current=current,
         reference=_source(parsed.data.reference, base),
         where=parsed.data.where,
-        roles=_roles(parsed.columns),
+        roles=roles_of(parsed.columns),
         model=model,
         policies=tuple(_policy_reference(policy, base) for policy in parsed.policies),
         waivers=_absolute(parsed.waivers, base) if parsed.waivers else None,

@@ -158,8 +158,10 @@ def validation_errors(
     ``label`` starts each message (e.g. ``"rule FAIR-001: "``).
     """
     problems: list[AuditkitError] = []
-    for item in error.errors():
-        location = tuple(part for part in item["loc"] if not _is_union_tag(part))
+    located = [_in_document(document, prefix, item) for item in error.errors()]
+    for item, (location, tagged) in zip(error.errors(), located, strict=True):
+        if tagged and _deeper_error_exists(location, located):
+            continue  # the error of a union member that the value was plainly not meant to be
         if item["type"] == "extra_forbidden":
             name = str(location[-1])
             allowed = _allowed_fields(model, location[:-1])
@@ -172,6 +174,45 @@ def validation_errors(
         problems.append(ConfigError(label + message, position=position))
     problems.sort(key=_position_key)
     return ConfigErrors(problems)
+
+
+def _in_document(document: YamlDocument, prefix: Location, item: Any) -> tuple[Location, bool]:
+    """The error's location without the union-member tags pydantic inserts (``str``, ``Extend``,
+    ``literal[...]``), and whether it had any. A part is kept when the document has it: rule ids
+    such as ``FAIR-001`` look like tags but are keys."""
+    data = document.data
+    for part in prefix:
+        data = _child(data, part)
+    kept: list[str | int] = []
+    tagged = False
+    for part in item["loc"]:
+        child = _child(data, part)
+        if child is not _ABSENT:
+            kept.append(part)
+            data = child
+        elif _is_union_tag(part):
+            tagged = True
+        else:
+            kept.append(part)  # a missing key: the message says so
+            data = _ABSENT
+    return tuple(kept), tagged
+
+
+_ABSENT = object()
+
+
+def _child(data: Any, part: str | int) -> Any:
+    if isinstance(data, dict) and part in data:
+        return data[part]
+    if isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+        return data[part]
+    return _ABSENT
+
+
+def _deeper_error_exists(location: Location, located: list[tuple[Location, bool]]) -> bool:
+    return any(
+        len(other) > len(location) and other[: len(location)] == location for other, _ in located
+    )
 
 
 def _position_key(problem: AuditkitError) -> tuple[int, int]:

@@ -61,14 +61,23 @@ def demo(out: Path) -> int:
     return 0
 
 
+CREDIT_PACKS = ("builtin:us-bank-mrm", "builtin:reg-b-adverse-action")
+"""Built-in packs that fit a consumer-credit model, applied beside the project's own policies."""
+
+
 def _run_check(project: Any, out: Path) -> dict[str, Any]:
-    """Evaluate the sample policy, print the verdict, and write the CI formats beside the JSON."""
+    """Evaluate the sample policy with the credit packs, print the verdict, and write the CI formats
+    beside the JSON."""
+    from dataclasses import replace
+
     from auditkit.engine import run_check
     from auditkit.fsutil import write_text_atomic
     from auditkit.outputs import OUTPUT_FORMATS
 
-    result = run_check(project)
-    click.echo("policy check (sample_data/policies/baseline.yaml + builtin:eeoc-four-fifths):")
+    policies = (*project.policies, *(p for p in CREDIT_PACKS if p not in project.policies))
+    result = run_check(replace(project, policies=policies))
+    names = ", ".join(_policy_name(policy) for policy in policies)
+    click.echo(f"policy check ({names}):")
     click.echo(OUTPUT_FORMATS["text"].render(result))
     for name, file_name in (("junit", "check.junit.xml"), ("markdown", "check.md")):
         write_text_atomic(out / file_name, OUTPUT_FORMATS[name].render(result))
@@ -77,6 +86,14 @@ def _run_check(project: Any, out: Path) -> dict[str, Any]:
     )
     _write_json(out / "check.json", result.to_dict())
     return {"check.json": None, "check.junit.xml": None, "check.md": None}
+
+
+def _policy_name(reference: str) -> str:
+    return (
+        reference
+        if reference.startswith("builtin:")
+        else f"sample_data/policies/{Path(reference).name}"
+    )
 
 
 def _drift_and_quality(loaded: Any) -> dict[str, Any]:

@@ -1,13 +1,14 @@
-"""``auditkit policy``: lint, list, show and describe policies without data."""
+"""``auditkit policy``: lint, test, list, show and describe policies."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
 
-@click.group(short_help="Lint, list and show policies.")
+@click.group(short_help="Lint, test, list and show policies.")
 def policy() -> None:
     """Work with policy files and the built-in packs."""
 
@@ -76,6 +77,47 @@ def show(name: str) -> int:
         )
     click.echo(resolve_reference(f"builtin:{pack}").read_text(encoding="utf-8"), nl=False)
     return 0
+
+
+@policy.command(name="test", short_help="Run the policy test cases under a folder.")
+@click.argument("directory", type=click.Path(path_type=Path))
+def test_command(directory: Path) -> int:
+    """Run the cases in every *.test.yaml file under DIRECTORY, like `opa test`.
+
+    Each case names a policy (builtin:NAME or a path relative to the case file), column roles, data as
+    inline rows (or a small file) and the outcome each rule must give. Prints one line per case and
+    rule, a summary, and the rules no case covers. Exit 0 when every expectation holds, 1 when one does
+    not, 2 when a case file is malformed or its policy or data cannot be loaded.
+    """
+    from auditkit.errors import ExitCode
+    from auditkit.policy.testing import PolicyTestErrors, run_directory
+
+    try:
+        run = run_directory(directory)
+    except PolicyTestErrors as error:
+        for problem in error.errors:
+            click.echo(str(problem), err=True)
+        return int(ExitCode.ERROR)
+    for case in run.cases:
+        for check in case.checks:
+            where = f"{case.position.path}:{case.position.line}"
+            if check.ok:
+                got = check.finding.status if check.finding else "?"
+                click.echo(f"ok    {where} {case.name}: {check.rule_id} {got}")
+            else:
+                click.echo(
+                    f"FAIL  {where} {case.name}: {check.rule_id}: {'; '.join(check.problems)}"
+                )
+    failed = run.failed
+    click.echo(
+        f"\n{len(run.cases)} cases, {run.expectations} expectations: "
+        f"{run.expectations - failed} ok, {failed} failed"
+    )
+    if run.untested:
+        click.echo("rules without a case:")
+        for policy, rule_ids in run.untested.items():
+            click.echo(f"  {policy}: {', '.join(rule_ids)}")
+    return int(ExitCode.VIOLATIONS if failed else ExitCode.OK)
 
 
 @policy.command(short_help="Print the JSON Schema of policy files.")

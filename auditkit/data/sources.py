@@ -7,9 +7,9 @@ Arrow IPC / Feather, JSON lines, and a table inside an existing DuckDB database 
 from __future__ import annotations
 
 import glob
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from auditkit.data.fingerprint import Fingerprint, fingerprint_files
 from auditkit.data.sql import quote_literal
@@ -46,6 +46,14 @@ class SourceSpec:
     path: str
     format: Format | None = None
     table: str | None = None
+    rows: Any = field(default=None, compare=False)
+    """Rows held in memory (a ``pyarrow.Table``) instead of a file, e.g. a policy test case's inline
+    rows; ``path`` then only names them in messages."""
+
+    @classmethod
+    def in_memory(cls, label: str, rows: Any) -> SourceSpec:
+        """A source over a ``pyarrow.Table``; ``label`` names it in messages."""
+        return cls(path=label, format="arrow", rows=rows)
 
     @classmethod
     def parse(cls, text: str) -> SourceSpec:
@@ -68,6 +76,11 @@ class ResolvedSource:
     """What DuckDB reads: the file, the glob, or ``folder/**/*.parquet``."""
     hive_partitioned: bool = False
 
+    @property
+    def rows(self) -> Any:
+        """The in-memory rows (a ``pyarrow.Table``) of a source that has no files, else ``None``."""
+        return self.spec.rows
+
     def reader_sql(self) -> str:
         """A DuckDB table expression that reads this source lazily."""
         if self.format == "csv":
@@ -88,11 +101,27 @@ class ResolvedSource:
         return all(_base_suffix(file) in _TAB_SUFFIXES for file in self.files)
 
     def fingerprint(self) -> Fingerprint:
+        if self.rows is not None:
+            return _table_fingerprint(self.rows)
         return fingerprint_files(list(self.files), self.root)
+
+
+def _table_fingerprint(table: Any) -> Fingerprint:
+    """sha256 of the table in Arrow IPC stream format (the same rows and schema give the same digest)."""
+    import hashlib
+
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return Fingerprint(hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest(), ())
 
 
 def resolve_source(spec: SourceSpec, base: Path | None = None) -> ResolvedSource:
     """Check that ``spec`` names existing files and decide how to read them."""
+    if spec.rows is not None:
+        return ResolvedSource(spec, "arrow", (), None, spec.path)
     raw = spec.path
     path = Path(raw).expanduser()
     if base is not None and not path.is_absolute():

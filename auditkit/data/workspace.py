@@ -82,6 +82,12 @@ class Workspace:
         self.sources[name] = source
 
     def _relation_sql(self, name: str, source: ResolvedSource) -> str:
+        if source.rows is not None:
+            arrow_name = f"__arrow_{name}"
+            # Registering an object needs no open result (a validation query read with fetchone()).
+            self.connection.abort()
+            self.connection.register(arrow_name, source.rows)
+            return quote_identifier(arrow_name)
         if source.format == "arrow":
             return self._register_arrow(name, source)
         if source.format == "duckdb":

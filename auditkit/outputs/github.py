@@ -64,7 +64,11 @@ def annotation(finding: Finding, base: Path) -> str:
         message = f"inconclusive: {message}"
     elif finding.status == "error":
         message = f"could not be evaluated: {message}"
-    return f"::{LEVELS[finding.status]} {','.join(properties)}::{escape_data(message)}"
+    command = LEVELS[finding.status]
+    if finding.enforcement == "advisory" and finding.status == "fail":
+        # An advisory rule never decides the run, so it is not shown as an error.
+        command, message = "warning", f"advisory: {message}"
+    return f"::{command} {','.join(properties)}::{escape_data(message)}"
 
 
 def _position(finding: Finding, base: Path) -> list[str]:

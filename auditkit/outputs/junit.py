@@ -2,7 +2,8 @@
 
 ``<failure>`` for violations (and for inconclusive rules when the run fails on them), ``<error>`` for rules
 that could not be evaluated, ``<skipped>`` for waived and not-applicable rules. Passing rules are plain
-test cases; inconclusive rules pass with a ``<system-out>`` note unless ``--fail-on-inconclusive``.
+test cases; inconclusive rules pass with a ``<system-out>`` note unless ``--fail-on-inconclusive``, and
+reported (disclosure) rules pass with the figures they report as a note.
 """
 
 from __future__ import annotations
@@ -89,9 +90,10 @@ def _testcase(finding: Finding, result: CheckResult) -> ElementTree.Element:
         ElementTree.SubElement(case, "skipped", {"message": _clean(_waived_message(finding))})
     elif finding.status == "not_applicable":
         ElementTree.SubElement(case, "skipped", {"message": f"not applicable: {message}"})
-    elif finding.status == "inconclusive":
+    elif finding.status in ("inconclusive", "reported"):
+        # Inconclusive rules do not fail the run unless asked; reported (disclosure) rules never judge.
         output = ElementTree.SubElement(case, "system-out")
-        output.text = _clean(f"inconclusive: {_details(finding, result)}")
+        output.text = _clean(f"{finding.status}: {_details(finding, result)}")
     return case
 
 
@@ -121,6 +123,8 @@ def _details(finding: Finding, result: CheckResult) -> str:
         lines.append(
             f"severity {finding.severity} is below --fail-on {result.fail_on}: reported only"
         )
+    if finding.status == "fail" and finding.enforcement == "advisory":
+        lines.append("advisory rule: reported only, it does not decide the run")
     if finding.references:
         lines.append("references: " + "; ".join(str(reference) for reference in finding.references))
     if finding.remediation:

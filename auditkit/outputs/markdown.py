@@ -22,8 +22,17 @@ ICONS = {
     "waived": "⏸️",
     "error": "⚠️",
     "not_applicable": "➖",
+    "reported": "📋",
 }
-ORDER = {"fail": 0, "error": 1, "inconclusive": 2, "waived": 3, "pass": 4, "not_applicable": 5}
+ORDER = {
+    "fail": 0,
+    "error": 1,
+    "inconclusive": 2,
+    "waived": 3,
+    "pass": 4,
+    "reported": 5,
+    "not_applicable": 6,
+}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
@@ -57,6 +66,8 @@ def _rules_table(result: CheckResult) -> list[str]:
     lines = ["| result | rule | severity | policy | details |", "|---|---|---|---|---|"]
     for finding in sorted(result.findings, key=lambda f: ORDER[f.status]):
         status = f"{ICONS[finding.status]} {finding.status.replace('_', ' ')}"
+        if finding.enforcement == "advisory" and finding.status in ("fail", "inconclusive"):
+            status += " (advisory)"
         lines.append(
             f"| {status} | `{finding.rule_id}` {cell(finding.title)} | {finding.severity} | "
             f"{cell(finding.policy_id)} | {_details(finding)} |"

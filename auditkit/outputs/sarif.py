@@ -37,6 +37,7 @@ MAX_TAGS = 20  # GitHub code scanning reads at most 20 tags per rule.
 
 CATEGORIES = {
     "parity": "fairness",
+    "disclosure": "fairness",
     "coverage": "fairness",
     "proxy": "fairness",
     "attribution": "explainability",
@@ -109,6 +110,8 @@ def level(finding: Finding) -> str:
         return "error"
     if finding.status == "inconclusive":
         return _INCONCLUSIVE_LEVELS.get(finding.severity, "note")
+    if finding.enforcement == "advisory":  # reported, never fails the run: no red in the PR
+        return "note"
     return _FAIL_LEVELS[finding.severity]
 
 

@@ -12,6 +12,7 @@ SYMBOLS = {
     "waived": "WAIVED",
     "error": "ERROR",
     "not_applicable": "N/A",
+    "reported": "REPORTED",
 }
 
 
@@ -30,7 +31,7 @@ def render(result: CheckResult) -> str:
     counts = result.summary.to_dict()
     tally = ", ".join(
         f"{counts[key]} {key.replace('_', ' ')}"
-        for key in ("pass", "fail", "inconclusive", "waived", "error", "not_applicable")
+        for key in ("pass", "fail", "inconclusive", "waived", "error", "not_applicable", "reported")
         if counts[key]
     )
     lines.append(
@@ -40,7 +41,9 @@ def render(result: CheckResult) -> str:
 
 
 def _details(finding: Finding) -> list[str]:
-    lines = [f"{finding.rule_id} [{finding.status}] {finding.message}"]
+    advisory = finding.enforcement == "advisory" and finding.status in ("fail", "inconclusive")
+    note = ", advisory: does not decide the run" if advisory else ""
+    lines = [f"{finding.rule_id} [{finding.status}{note}] {finding.message}"]
     failing = [group for group in finding.groups if group.status in ("fail", "inconclusive")]
     for group in failing[:8]:
         value = "—" if group.observed is None else f"{group.observed:.4g}"

@@ -30,6 +30,8 @@ class Plan:
     needs_drift: bool = False
     needs_quality: bool = False
     needs_sql: bool = False
+    drift_score: bool = False
+    """A drift rule names ``$score``: measure the score column's drift too."""
     confidence: float = 0.95
     columns: frozenset[str] = field(default_factory=frozenset)
     """Columns the rules name (checked against the data before anything is computed)."""
@@ -58,13 +60,21 @@ def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
     return Plan(
         groupings=tuple(groupings),
         reference_groups=tuple(references.values()),
-        needs_metrics=bool(kinds & {"threshold", "parity", "coverage"}),
+        needs_metrics=bool(kinds & {"threshold", "parity", "coverage", "disclosure"}),
         needs_drift="drift" in kinds,
         needs_quality="data_quality" in kinds,
         needs_sql="sql" in kinds,
+        drift_score=any(_names_score(rule) for rule in rules_of(policies)),
         confidence=confidence,
         columns=frozenset(columns),
     )
+
+
+def _names_score(rule: Rule) -> bool:
+    from auditkit.policy.kinds.drift import SCORE
+
+    columns = getattr(rule.spec, "columns", None) if rule.spec.kind == "drift" else None
+    return isinstance(columns, list) and SCORE in columns
 
 
 def evaluate(policies: Sequence[Policy], evidence: Evidence) -> tuple[Finding, ...]:

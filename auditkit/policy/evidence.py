@@ -7,6 +7,7 @@ on the wrong side of the threshold and passes only when the whole interval is on
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,9 +45,18 @@ class Evidence:
     """The project's sensitive attributes, for ``$sensitive`` in ``by:``."""
     reference_metrics: dict[tuple[tuple[str, Any], ...], MetricReport] | None = None
     """Metric reports computed with other reference groups, keyed by the sorted reference mapping."""
+    score_column: str | None = None
+    """The project's score column, for ``$score`` in drift rules."""
+
+
+_TIE = 1e-12
+"""Relative distance under which a value equals its threshold: 0.6 / 0.75 is 0.7999999999999999 in
+binary floating point, and an impact ratio of exactly four fifths must meet ``>= 0.8``."""
 
 
 def holds(observed: float, op: str, threshold: float) -> bool:
+    if math.isclose(observed, threshold, rel_tol=_TIE, abs_tol=_TIE):
+        observed = threshold
     return OPERATORS[op](observed, threshold)
 
 

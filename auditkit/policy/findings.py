@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from auditkit.policy.model import SEVERITIES, Enforcement, Severity
 
-Outcome = Literal["pass", "fail", "inconclusive", "waived", "error", "not_applicable"]
+Outcome = Literal["pass", "fail", "inconclusive", "waived", "error", "not_applicable", "reported"]
 OUTCOMES: tuple[Outcome, ...] = (
     "pass",
     "fail",
@@ -20,7 +20,9 @@ OUTCOMES: tuple[Outcome, ...] = (
     "waived",
     "error",
     "not_applicable",
+    "reported",
 )
+"""``reported``: a disclosure rule produced its figures; it judges nothing, so it neither passes nor fails."""
 
 
 def severity_rank(severity: Severity) -> int:
@@ -38,6 +40,8 @@ class GroupOutcome:
     n: int | None = None
     interval: tuple[float, float] | None = None
     reason: str | None = None
+    figures: dict[str, float | int | None] = field(default_factory=dict)
+    """Further numbers a disclosure reports for the group (e.g. selection rate and impact ratio)."""
 
     def label(self) -> str:
         return ", ".join(
@@ -52,6 +56,7 @@ class GroupOutcome:
             "n": self.n,
             "interval": list(self.interval) if self.interval else None,
             "reason": self.reason,
+            **({"figures": dict(self.figures)} if self.figures else {}),
         }
 
 
@@ -154,15 +159,20 @@ class Summary:
 
 def overall_status(findings: tuple[Finding, ...], fail_on: Severity = "high") -> Outcome:
     """``error`` if anything could not be evaluated; ``fail`` if a failure at or above ``fail_on``;
-    ``inconclusive`` if any rule was; otherwise ``pass``."""
+    ``inconclusive`` if any rule was; otherwise ``pass``.
+
+    Advisory rules are reported with their own outcome but never decide the run: their failures and
+    inconclusive results leave the verdict alone. An advisory rule that could not be evaluated is
+    still an ``error``: a policy that was not evaluated must not pass silently.
+    """
     limit = severity_rank(fail_on)
     if any(finding.status == "error" for finding in findings):
         return "error"
+    binding = [finding for finding in findings if finding.enforcement != "advisory"]
     if any(
-        finding.status == "fail" and severity_rank(finding.severity) <= limit
-        for finding in findings
+        finding.status == "fail" and severity_rank(finding.severity) <= limit for finding in binding
     ):
         return "fail"
-    if any(finding.status == "inconclusive" for finding in findings):
+    if any(finding.status == "inconclusive" for finding in binding):
         return "inconclusive"
     return "pass"

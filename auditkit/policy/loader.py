@@ -171,6 +171,7 @@ def _load_extends(
                     position=document.position(("extends", index, "overrides", rule_id), key=True),
                 )
             )
+        problems += _misplaced_exclusions(pack, extend, document, index)
         rules += _apply_overrides(pack.rules, extend)
     return rules, problems
 
@@ -189,10 +190,34 @@ def _apply_overrides(rules: tuple[Rule, ...], extend: Extend) -> list[Rule]:
                 updates["value"] = override.value
             if override.severity is not None:
                 updates["severity"] = override.severity
+            if override.exclude_small_categories is not None:
+                updates["exclude_small_categories"] = override.exclude_small_categories
             spec = spec.model_copy(update=updates)
             enforcement = override.enforcement or enforcement
         result.append(replace(rule, spec=spec, enforcement=spec.enforcement or enforcement))
     return result
+
+
+def _misplaced_exclusions(
+    pack: Policy, extend: Extend, document: YamlDocument, index: int
+) -> list[AuditkitError]:
+    """``exclude_small_categories`` only fits disclosure rules that report impact ratios."""
+    problems: list[AuditkitError] = []
+    for rule in pack.rules:
+        override = extend.overrides.get(rule.id)
+        if override is None or override.exclude_small_categories is None:
+            continue
+        if not getattr(rule.spec, "impact_ratio", False):
+            problems.append(
+                ConfigError(
+                    f"exclude_small_categories: rule {rule.id} reports no impact ratios",
+                    position=document.position(
+                        ("extends", index, "overrides", rule.id, "exclude_small_categories"),
+                        key=True,
+                    ),
+                )
+            )
+    return problems
 
 
 def _parse_rules(

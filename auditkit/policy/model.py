@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 API_VERSION = "auditkit/v1"
 Severity = Literal["critical", "high", "medium", "low", "info"]
@@ -73,6 +73,30 @@ class RuleCommon(Strict):
     decision: Decision | None = None
 
 
+MAX_EXCLUDED_SHARE = 0.02
+"""6 RCNY 5-301(d): only a category under 2% of the data may be left out of the impact ratios."""
+
+
+class Exclusion(Strict):
+    """Small categories left out of an impact-ratio calculation, with the written justification."""
+
+    below_share: float = Field(gt=0, le=MAX_EXCLUDED_SHARE)
+    """Categories holding less than this share of the rows are left out of the impact ratios (at most
+    0.02, as NYC LL144 allows)."""
+    justification: str = Field(min_length=20)
+    """Why the exclusion is justified; the finding repeats it (the published summary must include it)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _justified(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not str(data.get("justification") or "").strip():
+            raise ValueError(
+                "excluding small categories needs a written justification "
+                "(6 RCNY 5-301(d)): add justification: ..."
+            )
+        return data
+
+
 class Override(Strict):
     value: float | None = None
     """New threshold."""
@@ -80,6 +104,8 @@ class Override(Strict):
     enforcement: Enforcement | None = None
     disabled: bool = False
     """Drop the rule from the evaluated policy."""
+    exclude_small_categories: Exclusion | None = None
+    """For ``disclosure`` rules with impact ratios: leave small categories out, with a justification."""
 
 
 class Extend(Strict):

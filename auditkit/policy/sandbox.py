@@ -72,7 +72,10 @@ class SqlSandboxTimeout(SqlRuleError):
 
 def _define_view(connection: duckdb.DuckDBPyConnection, name: str, dataset: Dataset) -> None:
     source = dataset.source
-    if source.format == "arrow":
+    if source.rows is not None:
+        connection.register(f"__arrow_{name}", source.rows)
+        relation = quote_identifier(f"__arrow_{name}")
+    elif source.format == "arrow":
         import pyarrow.dataset as arrow_dataset
 
         connection.register(

@@ -30,7 +30,27 @@ def test_demo_writes_every_output_and_reports_the_findings(
         assert str(out / name) in printed
     assert "race=Black 0.504" in printed and "purpose (PSI" in printed
     check = json.loads((out / "check.json").read_text())
-    assert check["status"] == "fail" and check["summary"]["fail"] == 4
+    assert check["status"] == "fail"
+    assert {policy["id"] for policy in check["policies"]} == {
+        "credit-baseline",
+        "eeoc-four-fifths",
+        "us-bank-mrm",
+        "reg-b-adverse-action",
+    }
+    rules = {rule["id"]: rule for rule in check["rules"]}
+    failing = {rule_id for rule_id, rule in rules.items() if rule["status"] == "fail"}
+    assert failing == {
+        "EEOC-4-5",
+        "FAIR-001",
+        "FAIR-002",
+        "DRIFT-001",
+        "MRM-PSI-INPUTS",
+        "REGB-APPROVAL-RATIO",
+        "REGB-REASON-INPUTS-STABLE",
+    }
+    assert rules["REGB-APPROVAL-RATIO"]["enforcement"] == "advisory"
+    assert rules["REGB-NO-PROXY"]["status"] == "not_applicable"
+    assert "policy check (sample_data/policies/baseline.yaml, builtin:eeoc-four-fifths, " in printed
     assert (
         json.loads((out / "model.json").read_text())["type"]
         == "sklearn.pipeline.Pipeline(LogisticRegression)"

@@ -167,6 +167,44 @@ def not_applicable() -> Finding:
     )
 
 
+def reported() -> Finding:
+    """A disclosure: figures the law requires to be published, with no verdict on them."""
+    return Finding(
+        rule_id="LL144-SELECTION",
+        title="Selection rates and impact ratios by category",
+        kind="disclosure",
+        severity="info",
+        status="reported",
+        message="impact ratios reported for 2 categories; NYC LL144 sets no threshold",
+        policy_id="nyc-ll144",
+        metric="selection_rate",
+        groups=(
+            GroupOutcome({"sex": "Female"}, "reported", 0.9, n=400),
+            GroupOutcome({"sex": "Male"}, "reported", 1.0, n=380),
+        ),
+        source=f"{POLICY}:80:5",
+    )
+
+
+def advisory_failure() -> Finding:
+    """A failure of an advisory rule: shown, never failing the run."""
+    return Finding(
+        rule_id="REGB-EFFECTS",
+        title="Approval rates screened for disparate effects",
+        kind="parity",
+        severity="high",
+        status="fail",
+        message="selection rate ratio to max for race=Black is 0.5 (required >= 0.8)",
+        policy_id="reg-b-adverse-action",
+        enforcement="advisory",
+        observed=0.5,
+        threshold=0.8,
+        op=">=",
+        metric="selection_rate",
+        source=f"{POLICY}:90:5",
+    )
+
+
 def unreadable_waiver() -> Finding:
     """A finding with no position: outputs fall back to the file of its policy (here the waivers)."""
     return Finding(
@@ -190,6 +228,8 @@ def fixed_result(*findings: Finding, fail_on_inconclusive: bool = False) -> Chec
         waived(),
         evaluation_error(),
         not_applicable(),
+        reported(),
+        advisory_failure(),
         unreadable_waiver(),
     )
     return CheckResult(

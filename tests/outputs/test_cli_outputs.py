@@ -57,7 +57,7 @@ def test_every_pair_writes_its_file(
     assert suite is not None and suite.get("errors") == "1"
     assert (out / "markdown").read_text().startswith("### auditkit check: ⚠️ error")
     assert (out / "github").read_text().startswith("::error ")
-    assert "ERROR: 8 rules" in (out / "text").read_text()
+    assert "ERROR: 10 rules" in (out / "text").read_text()
 
 
 def test_a_format_that_fails_leaves_every_previous_file_untouched(
@@ -113,4 +113,4 @@ def test_markdown_summary_is_a_well_formed_table(monkeypatch: pytest.MonkeyPatch
         assert len(re.findall(r"(?<!\\)\|", row)) == 6, row
     assert rows[0].startswith("| ❌ fail | `FAIR-001`"), "failures first"
     assert "#### Waivers in force" in text and "WVR-001" in text and "2027-01-31" in text
-    assert "1 pass · 3 fail · 1 inconclusive · 1 waived · 1 error · 1 not applicable" in text
+    assert "1 pass · 4 fail · 1 inconclusive · 1 waived · 1 error · 1 not applicable · 1 reported" in text

@@ -65,6 +65,7 @@ def test_sample_audit_finds_the_disparity_and_the_drift(
         "waived": 0,
         "error": 0,
         "not_applicable": 1,
+        "reported": 0,
     }
     assert (
         len(document["inputs"]["current"]["sha256"]) == 64

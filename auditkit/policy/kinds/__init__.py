@@ -11,6 +11,7 @@ from auditkit.policy.kinds import (
     attribution,
     coverage,
     data_quality,
+    disclosure,
     drift,
     parity,
     proxy,
@@ -26,6 +27,7 @@ _MODULES: dict[str, tuple[ModuleType, type[RuleCommon]]] = {
     "drift": (drift, drift.DriftRule),
     "data_quality": (data_quality, data_quality.DataQualityRule),
     "sql": (sql, sql.SqlRule),
+    "disclosure": (disclosure, disclosure.DisclosureRule),
     "attribution": (attribution, attribution.AttributionRule),
     "proxy": (proxy, proxy.ProxyRule),
 }

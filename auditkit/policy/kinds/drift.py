@@ -1,7 +1,9 @@
 """``drift``: input distributions of the current data stay close to the reference data.
 
 ``statistic`` is one of ``psi``, ``ks``, ``js_divergence``, ``chi_square_p_value``, ``ks_p_value``; the rule
-holds when every selected column satisfies the comparison.
+holds when every selected column satisfies the comparison. In ``columns``, ``$score`` stands for the
+project's score column (the model's output): its drift is measured when the reference has the score
+too, and is ``not_applicable`` otherwise.
 
 Example::
 
@@ -25,13 +27,15 @@ from auditkit.policy.kinds.base import Comparison
 from auditkit.policy.rule import Rule
 
 Statistic = Literal["psi", "ks", "js_divergence", "chi_square_p_value", "ks_p_value"]
+SCORE = "$score"
+"""In ``columns``, the project's score column."""
 
 
 class DriftRule(Comparison):
     kind: Literal["drift"]
     statistic: Statistic
     columns: Literal["all"] | list[str] = "all"
-    """``all`` (every feature column) or a list of columns."""
+    """``all`` (every feature column) or a list of columns (``$score``: the score column)."""
 
 
 def evaluate(rule: Rule, evidence: Evidence) -> Finding:
@@ -42,15 +46,16 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
             rule, "error", "drift needs a reference dataset (data.reference or --reference)"
         )
     features = evidence.drift.features
+    groups: list[GroupOutcome] = []
     if spec.columns != "all":
+        wanted, groups = _expand_score(spec.columns, evidence)
         present = {feature.column for feature in features}
-        missing = [column for column in spec.columns if column not in present]
+        missing = [column for column in wanted if column not in present]
         if missing:
             return finding(
                 rule, "error", f"no drift for column(s) {', '.join(missing)}: not in both datasets"
             )
-        features = tuple(feature for feature in features if feature.column in spec.columns)
-    groups = []
+        features = tuple(feature for feature in features if feature.column in wanted)
     for feature in features:
         observed = feature.statistic(spec.statistic)
         if observed is None:
@@ -85,6 +90,23 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     return finding(
         rule, combine(groups), message, observed=observed, groups=groups, metric=spec.statistic
     )
+
+
+def _expand_score(columns: list[str], evidence: Evidence) -> tuple[list[str], list[GroupOutcome]]:
+    """``$score`` -> the score column when both datasets have it; otherwise a not_applicable row."""
+    if SCORE not in columns:
+        return columns, []
+    wanted = [column for column in columns if column != SCORE]
+    score = evidence.score_column
+    measured = {feature.column for feature in evidence.drift.features} if evidence.drift else set()
+    if score is not None and score in measured:
+        return [*wanted, score], []
+    reason = (
+        "the project has no score column"
+        if score is None
+        else f"the reference data has no score column {score!r}: nothing to compare"
+    )
+    return wanted, [GroupOutcome({"column": score or SCORE}, "not_applicable", None, reason=reason)]
 
 
 EXAMPLE = __doc__.split("Example::", 1)[1] if __doc__ else ""

@@ -1,5 +1,9 @@
 """``threshold``: a metric must satisfy a bound overall, or in every group of the given groupings.
 
+A threshold the user must supply (e.g. the accuracy a provider declares in its instructions for use)
+is written ``value: null`` with ``declared:`` saying what is to be declared; until an override gives
+the value, the rule is ``not_applicable`` and says how to declare it.
+
 Example::
 
     - id: PERF-001
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from auditkit.metrics.result import GroupResult, MetricReport
 from auditkit.policy.evidence import Evidence, combine, decide, finding, format_number, worst
@@ -37,10 +41,30 @@ class ThresholdRule(GroupedComparison):
 
         return known_metric(metric, [*METRICS, *FAIRNESS_METRICS])
 
+    value: float | None = None  # type: ignore[assignment]
+    """Threshold; ``null`` only with ``declared`` (a value the user declares through an override)."""
+    declared: str | None = None
+    """What the user declares as the threshold when the pack cannot know it, e.g. ``the accuracy
+    declared in the instructions for use``."""
+
+    @model_validator(mode="after")
+    def _value_or_declared(self) -> ThresholdRule:
+        if self.value is None and not self.declared:
+            raise ValueError("give value (the threshold), or value: null with declared: ...")
+        return self
+
 
 def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     spec = rule.spec
     assert isinstance(spec, ThresholdRule)
+    if spec.value is None:
+        return finding(
+            rule,
+            "not_applicable",
+            f"no threshold: {spec.declared} has not been declared; declare it with "
+            f"overrides: {{{spec.id}: {{value: ...}}}} where the pack is extended",
+            metric=spec.metric,
+        )
     report = evidence.metrics
     if report is None:
         return finding(rule, "error", "no metrics were computed for this run", metric=spec.metric)
@@ -92,6 +116,7 @@ def _value_of(metric: str):  # type: ignore[no-untyped-def]
 
 
 def _overall(rule: Rule, spec: ThresholdRule, report: MetricReport) -> Finding:
+    assert spec.value is not None
     raw = report.overall.values.get(spec.metric)
     observed = None if raw is None else float(raw)
     interval = report.overall.ci.get(spec.metric)
@@ -108,6 +133,7 @@ def _overall(rule: Rule, spec: ThresholdRule, report: MetricReport) -> Finding:
 def _fairness_metric(
     rule: Rule, spec: ThresholdRule, report: MetricReport, sensitive: tuple[str, ...]
 ) -> Finding:
+    assert spec.value is not None
     if not spec.by:
         return finding(
             rule,
