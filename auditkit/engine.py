@@ -22,10 +22,13 @@ from auditkit.yamlsource import did_you_mean
 if TYPE_CHECKING:
     from auditkit.check import CheckResult
     from auditkit.data.artifacts import LoadedModel, ModelInfo
+    from auditkit.explain.report import ExplanationReport
     from auditkit.metrics import MetricReport
     from auditkit.policy.evaluator import Plan
     from auditkit.policy.evidence import Evidence
+    from auditkit.policy.findings import Outcome
     from auditkit.policy.loader import Policy
+    from auditkit.progress import Progress
 
 CURRENT = "current"
 REFERENCE = "reference"
@@ -227,6 +230,7 @@ def run_check(
     fail_on: str = "high",
     fail_on_inconclusive: bool = False,
     today: date | None = None,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Evaluate the project's policies (with its waivers) and return the verdict."""
     from auditkit.check import CheckResult
@@ -244,7 +248,7 @@ def run_check(
     loaded = open_project(project, with_model=project.model is not None)
     requirements = plan(policies, loaded.current.roles.sensitive)
     _check_rule_columns(policies, loaded)
-    evidence = _gather_evidence(loaded, requirements)
+    evidence = _gather_evidence(loaded, requirements, progress)
     try:
         findings = evaluate(policies, evidence)
     finally:
@@ -302,7 +306,9 @@ def _check_rule_columns(policies: Sequence[Policy], loaded: LoadedProject) -> No
         raise PolicyError(problems)
 
 
-def _gather_evidence(loaded: LoadedProject, requirements: Plan) -> Evidence:
+def _gather_evidence(
+    loaded: LoadedProject, requirements: Plan, progress: Progress | None = None
+) -> Evidence:
     from auditkit.metrics import compute_metrics
     from auditkit.metrics.drift import compute_drift
     from auditkit.metrics.quality import compute_data_quality
@@ -342,6 +348,11 @@ def _gather_evidence(loaded: LoadedProject, requirements: Plan) -> Evidence:
             {REFERENCE: loaded.reference} if loaded.reference else {}
         )
         sandbox = SqlSandbox.over(datasets)
+    explanations, missing = (
+        explain_project(loaded, progress=progress)
+        if requirements.needs_explanations
+        else (None, None)
+    )
     return Evidence(
         metrics=metrics,
         drift=drift,
@@ -350,7 +361,35 @@ def _gather_evidence(loaded: LoadedProject, requirements: Plan) -> Evidence:
         rows=loaded.current.row_count,
         sensitive=loaded.current.roles.sensitive,
         reference_metrics=by_reference,
+        explanations=explanations,
+        explanations_missing=missing,
     )
+
+
+def explain_project(
+    loaded: LoadedProject, *, progress: Progress | None = None, **options: Any
+) -> tuple[ExplanationReport | None, tuple[Outcome, str] | None]:
+    """The model's explanation on the current data, or why there is none (no model; it failed).
+
+    A failure becomes the reason the rules that needed it give (``error``), never a crashed run.
+    """
+    from auditkit.explain import explain_dataset
+    from auditkit.progress import SILENT, Cancelled
+
+    if loaded.project.model is None:
+        return None, ("not_applicable", "the project has no model to explain (--model or model:)")
+    try:
+        model = load_project_model(loaded.project)
+        report = explain_dataset(
+            loaded.workspace, loaded.current, model, progress=progress or SILENT, **options
+        )
+    except Cancelled:
+        raise
+    except AuditkitError as error:
+        return None, ("error", f"the model could not be explained: {error}")
+    except Exception as error:  # an explainer failing on an unusual model is a finding
+        return None, ("error", f"the model could not be explained: {type(error).__name__}: {error}")
+    return report, None
 
 
 def describe_inputs(loaded: LoadedProject) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 
 from auditkit import __version__
-from auditkit.cli import cmd_check, cmd_demo, cmd_init, cmd_metrics, cmd_policy
+from auditkit.cli import cmd_check, cmd_demo, cmd_explain, cmd_init, cmd_metrics, cmd_policy
 from auditkit.errors import AuditkitError, ExitCode
 
 EXIT_CODES_HELP = """\b
@@ -47,6 +47,7 @@ for command in (
     cmd_demo.demo,
     cmd_metrics.metrics,
     cmd_check.check,
+    cmd_explain.explain,
     cmd_policy.policy,
 ):
     cli.add_command(command)

@@ -30,6 +30,8 @@ class Plan:
     needs_drift: bool = False
     needs_quality: bool = False
     needs_sql: bool = False
+    needs_explanations: bool = False
+    """SHAP attributions of the model (``attribution`` and ``proxy`` rules)."""
     confidence: float = 0.95
     columns: frozenset[str] = field(default_factory=frozenset)
     """Columns the rules name (checked against the data before anything is computed)."""
@@ -62,6 +64,7 @@ def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
         needs_drift="drift" in kinds,
         needs_quality="data_quality" in kinds,
         needs_sql="sql" in kinds,
+        needs_explanations=bool(kinds & {"attribution", "proxy"}),
         confidence=confidence,
         columns=frozenset(columns),
     )

@@ -16,6 +16,7 @@ from auditkit.policy.findings import Finding, GroupOutcome, Outcome, Reference
 from auditkit.policy.rule import Rule
 
 if TYPE_CHECKING:
+    from auditkit.explain.report import ExplanationReport
     from auditkit.metrics.drift import DriftReport
     from auditkit.metrics.quality import QualityReport
     from auditkit.metrics.result import MetricReport
@@ -44,6 +45,10 @@ class Evidence:
     """The project's sensitive attributes, for ``$sensitive`` in ``by:``."""
     reference_metrics: dict[tuple[tuple[str, Any], ...], MetricReport] | None = None
     """Metric reports computed with other reference groups, keyed by the sorted reference mapping."""
+    explanations: ExplanationReport | None = None
+    """SHAP attributions, group importance, proxy risks and reason codes (when a rule needs them)."""
+    explanations_missing: tuple[Outcome, str] | None = None
+    """Why there are no explanations: (``not_applicable`` or ``error``, the reason)."""
 
 
 def holds(observed: float, op: str, threshold: float) -> bool:
