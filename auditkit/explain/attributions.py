@@ -382,9 +382,15 @@ def _estimator_input(estimator: Any, transformed: numpy.ndarray) -> Any:
     return pandas.DataFrame(transformed, columns=list(names))
 
 
-def _tree(estimator: Any, transformed: numpy.ndarray, target: Target) -> Attributions:
-    import shap
+def _shap() -> Any:
+    with warnings.catch_warnings():  # shap's import warns about matplotlib deprecations
+        warnings.simplefilter("ignore")
+        import shap
+    return shap
 
+
+def _tree(estimator: Any, transformed: numpy.ndarray, target: Target) -> Attributions:
+    shap = _shap()
     explainer = shap.TreeExplainer(estimator, feature_perturbation="tree_path_dependent")
     rows = len(transformed)
     chunks = []
@@ -479,7 +485,7 @@ def tree_interventional(
     target: Target, sample: pandas.DataFrame, background: pandas.DataFrame
 ) -> numpy.ndarray:
     """Interventional TreeSHAP against ``background`` (a second opinion for reason-code stability)."""
-    import shap
+    shap = _shap()
 
     estimator, prepare = split_pipeline(target.model.native)
     matrix = _model_matrix(target, prepare, sample)
