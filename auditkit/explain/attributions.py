@@ -333,10 +333,8 @@ def _on_inputs(
 def _favourable_sign(estimator: Any, target: Target) -> tuple[float, str]:
     """+1 or -1 so that the margin is the favourable class's, and what that margin is."""
     classes = getattr(estimator, "classes_", None)
-    if (
-        classes is None
-        or (not hasattr(estimator, "predict_proba")
-        and not hasattr(estimator, "decision_function"))
+    if classes is None or (
+        not hasattr(estimator, "predict_proba") and not hasattr(estimator, "decision_function")
     ):
         return 1.0, "prediction"
     index = target.model.class_index(target.favourable)

@@ -16,7 +16,17 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
 def test_json_output_is_the_stored_report(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
-        ["explain", "-c", str(SAMPLE / "auditkit.yaml"), "--sample", "500", "--seed", "4", "--format", "json"]
+        [
+            "explain",
+            "-c",
+            str(SAMPLE / "auditkit.yaml"),
+            "--sample",
+            "500",
+            "--seed",
+            "4",
+            "--format",
+            "json",
+        ]
     )
     captured = capsys.readouterr()
     assert code == ExitCode.OK, captured.err

@@ -76,7 +76,11 @@ def train(frame: Any, categorical: list[str]) -> Any:
 
     prepare = ColumnTransformer(
         [
-            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                categorical,
+            ),
             ("numeric", StandardScaler(), NUMERIC),
         ]
     )

@@ -84,6 +84,7 @@ def test_plain_logistic_regression_is_exact_linear_shap(rows: Any, training_fram
     numpy.testing.assert_allclose(result.values, expected, atol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["random_forest", "gradient_boosting", "hist_gradient_boosting"])
 def test_tree_ensembles_use_path_dependent_tree_shap_and_add_up(
     family: str, rows: Any, training_frame: Any
@@ -103,13 +104,16 @@ def test_tree_ensembles_use_path_dependent_tree_shap_and_add_up(
     inputs = ordinal(train, training_frame).fillna(-1.0)
     model = estimators[family].fit(inputs, train["defaulted"])
     explained = ordinal(rows, training_frame).fillna(-1.0)
-    result = explain(Target(loaded(model, FEATURES), tuple(FEATURES), 0), explained, numpy.ones(len(rows)))
+    result = explain(
+        Target(loaded(model, FEATURES), tuple(FEATURES), 0), explained, numpy.ones(len(rows))
+    )
     assert result.info.family == "tree"
     assert "tree_path_dependent" in result.info.explainer
     repaid = model.predict_proba(explained)[:, 0]
     assert_additive(result, repaid if family == "random_forest" else log_odds(repaid))
 
 
+@pytest.mark.slow
 def test_hist_gradient_boosting_with_missing_values_in_a_pipeline(
     rows: Any, training_frame: Any
 ) -> None:
@@ -127,12 +131,15 @@ def test_hist_gradient_boosting_with_missing_values_in_a_pipeline(
     train = training_frame.iloc[:4000]
     model.fit(train[FEATURES], train["defaulted"])
     assert rows["income"].isna().any() or train["income"].isna().any()
-    result = explain(Target(loaded(model, FEATURES), tuple(FEATURES), 0), rows, numpy.ones(len(rows)))
+    result = explain(
+        Target(loaded(model, FEATURES), tuple(FEATURES), 0), rows, numpy.ones(len(rows))
+    )
     assert result.info.family == "tree" and result.info.pipeline
     assert result.values.shape == (len(rows), len(FEATURES))
     assert_additive(result, log_odds(model.predict_proba(rows[FEATURES])[:, 0]))
 
 
+@pytest.mark.slow
 def test_native_categorical_splits_fall_back_to_permutation(rows: Any, training_frame: Any) -> None:
     """shap's tree algorithm ignores HistGradientBoosting's categorical splits (its sums miss the
     model's output by whole log-odds units), so the fallback explains such a model."""

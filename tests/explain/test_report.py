@@ -55,7 +55,9 @@ def test_report_is_json_safe_and_records_how_it_was_made(
     shares = [item["share"] for item in document["importance"]]
     assert sum(shares) == pytest.approx(1.0) and shares == sorted(shares, reverse=True)
     # The model never sees sex, race or age: none of them is an explained feature.
-    assert {"sex", "race", "age_band"}.isdisjoint(item["feature"] for item in document["importance"])
+    assert {"sex", "race", "age_band"}.isdisjoint(
+        item["feature"] for item in document["importance"]
+    )
 
 
 def test_group_importance_is_the_mean_within_each_group(
@@ -80,9 +82,7 @@ def test_reason_codes_name_the_features_that_lowered_declined_scores(
     report = explain_dataset(workspace, dataset, model, sample_size=800, reasons=3)
     reasons = report.reasons
     assert reasons is not None and reasons.k == 3
-    declined = workspace.query(
-        "SELECT count(*) FROM current WHERE NOT approved::BOOLEAN"
-    )[0][0]
+    declined = workspace.query("SELECT count(*) FROM current WHERE NOT approved::BOOLEAN")[0][0]
     assert 0 < reasons.declined_rows < 800 and declined > 0
     assert all(count.rows <= reasons.declined_rows for count in reasons.codes)
     for example in reasons.examples:
@@ -110,7 +110,11 @@ def test_progress_is_reported_and_cancellation_stops_the_work(
     onnx = load_model(SAMPLE / "credit_model.onnx")
     seen: list[tuple[str, int, int]] = []
     explain_dataset(
-        workspace, dataset, onnx, sample_size=120, progress=Progress(lambda *event: seen.append(event))
+        workspace,
+        dataset,
+        onnx,
+        sample_size=120,
+        progress=Progress(lambda *event: seen.append(event)),
     )
     stages = [stage for stage, _, _ in seen]
     assert stages[0] == "sample" and "attributions" in stages and "proxies" in stages
