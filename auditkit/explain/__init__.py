@@ -80,6 +80,9 @@ def explain_dataset(
     size = min(sample_size, cap) if cap is not None and cap < sample_size else sample_size
     progress.report("sample", 0, 1)
     sample = _draw(workspace, dataset, features, size, seed)
+    if not sample.rows:
+        where = f" (where {dataset.where})" if dataset.where else ""
+        raise InputError(f"{dataset.source.spec.path}: no rows to explain{where}")
     progress.report("sample", 1, 1)
     timings["sample"] = time.perf_counter() - clock
     target = Target(model, features, dataset.roles.positive_label, seed, progress)

@@ -75,3 +75,16 @@ def test_check_without_a_model_makes_explainability_rules_not_applicable(
     assert code == ExitCode.OK
     for rule in document["rules"]:
         assert rule["status"] == "not_applicable" and "no model" in rule["message"]
+
+
+def test_no_rows_to_explain_is_an_input_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "explain", "--data", str(SAMPLE / "applications_2026q3.parquet"),
+            "--model", str(SAMPLE / "credit_model.skops"), "--prediction", "approved",
+            "--where", "region = 'Nowhere'",
+        ]
+    )  # fmt: skip
+    assert code == ExitCode.ERROR
+    err = capsys.readouterr().err
+    assert "no rows to explain" in err and len(err.strip().splitlines()) == 1
