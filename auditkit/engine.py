@@ -22,11 +22,13 @@ from auditkit.yamlsource import did_you_mean
 if TYPE_CHECKING:
     from auditkit.check import CheckResult
     from auditkit.data.artifacts import LoadedModel, ModelInfo
+    from auditkit.explain.report import ExplanationReport
     from auditkit.metrics import MetricReport
     from auditkit.policy.evaluator import Plan
     from auditkit.policy.evidence import Evidence
-    from auditkit.policy.findings import Finding
+    from auditkit.policy.findings import Finding, Outcome
     from auditkit.policy.loader import Policy
+    from auditkit.progress import Progress
 
 CURRENT = "current"
 REFERENCE = "reference"
@@ -230,10 +232,15 @@ def run_check(
     fail_on: str = "high",
     fail_on_inconclusive: bool = False,
     today: date | None = None,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Evaluate the project's policies (with its waivers) and return the verdict."""
     return audit_project(
-        project, fail_on=fail_on, fail_on_inconclusive=fail_on_inconclusive, today=today
+        project,
+        fail_on=fail_on,
+        fail_on_inconclusive=fail_on_inconclusive,
+        today=today,
+        progress=progress,
     ).result
 
 
@@ -243,10 +250,10 @@ def audit_project(
     fail_on: str = "high",
     fail_on_inconclusive: bool = False,
     today: date | None = None,
+    progress: Progress | None = None,
 ) -> AuditRun:
     """Evaluate the project's policies (with its waivers): the verdict and the evidence behind it."""
     from auditkit.check import CheckResult
-    from auditkit.policy.evaluator import evaluate, plan
     from auditkit.policy.loader import load_policies
     from auditkit.policy.waivers import apply_waivers, load_waivers
 
@@ -258,14 +265,7 @@ def audit_project(
     policies = load_policies(project.policies, project.base)
     waivers = load_waivers(project.waivers)
     loaded = open_project(project, with_model=project.model is not None)
-    requirements = plan(policies, loaded.current.roles.sensitive)
-    _check_rule_columns(policies, loaded)
-    evidence = _gather_evidence(loaded, requirements)
-    try:
-        findings = evaluate(policies, evidence)
-    finally:
-        if evidence.sandbox is not None:
-            evidence.sandbox.close()
+    findings, evidence = _evaluate(policies, loaded, progress)
     model_name = project.model.name if project.model else None
     findings = apply_waivers(
         findings,
@@ -319,7 +319,9 @@ def _check_rule_columns(policies: Sequence[Policy], loaded: LoadedProject) -> No
         raise PolicyError(problems)
 
 
-def _gather_evidence(loaded: LoadedProject, requirements: Plan) -> Evidence:
+def _gather_evidence(
+    loaded: LoadedProject, requirements: Plan, progress: Progress | None = None
+) -> Evidence:
     from auditkit.metrics import compute_metrics
     from auditkit.metrics.drift import compute_drift
     from auditkit.metrics.quality import compute_data_quality
@@ -364,6 +366,11 @@ def _gather_evidence(loaded: LoadedProject, requirements: Plan) -> Evidence:
             {REFERENCE: loaded.reference} if loaded.reference else {}
         )
         sandbox = SqlSandbox.over(datasets)
+    explanations, missing = (
+        explain_project(loaded, progress=progress)
+        if requirements.needs_explanations
+        else (None, None)
+    )
     return Evidence(
         metrics=metrics,
         drift=drift,
@@ -373,6 +380,8 @@ def _gather_evidence(loaded: LoadedProject, requirements: Plan) -> Evidence:
         sensitive=loaded.current.roles.sensitive,
         reference_metrics=by_reference,
         score_column=loaded.current.roles.score,
+        explanations=explanations,
+        explanations_missing=missing,
     )
 
 
@@ -387,21 +396,51 @@ def _drift_columns(loaded: LoadedProject, *, with_score: bool) -> list[str] | No
 
 
 def evaluate_loaded(policies: Sequence[Policy], loaded: LoadedProject) -> tuple[Finding, ...]:
-    """Every rule's finding for datasets already registered: plan, compute the evidence, judge.
+    """Every rule's finding for datasets already registered (``auditkit policy test`` calls this with
+    a case's inline rows; ``run_check`` goes through the same steps for a project's files)."""
+    return _evaluate(policies, loaded)[0]
 
-    ``run_check`` does the same for a project's files; ``auditkit policy test`` calls this with a
-    case's inline rows.
-    """
+
+def _evaluate(
+    policies: Sequence[Policy], loaded: LoadedProject, progress: Progress | None = None
+) -> tuple[tuple[Finding, ...], Evidence]:
+    """Plan the evidence the rules need, check the columns they name, compute it, judge every rule."""
     from auditkit.policy.evaluator import evaluate, plan
 
     requirements = plan(policies, loaded.current.roles.sensitive)
     _check_rule_columns(policies, loaded)
-    evidence = _gather_evidence(loaded, requirements)
+    evidence = _gather_evidence(loaded, requirements, progress)
     try:
-        return evaluate(policies, evidence)
+        return evaluate(policies, evidence), evidence
     finally:
         if evidence.sandbox is not None:
             evidence.sandbox.close()
+
+
+def explain_project(
+    loaded: LoadedProject, *, progress: Progress | None = None, **options: Any
+) -> tuple[ExplanationReport | None, tuple[Outcome, str] | None]:
+    """The model's explanation on the current data, or why there is none (no model; it failed).
+
+    A failure becomes the reason the rules that needed it give (``error``), never a crashed run.
+    """
+    from auditkit.explain import explain_dataset
+    from auditkit.progress import SILENT, Cancelled
+
+    if loaded.project.model is None:
+        return None, ("not_applicable", "the project has no model to explain (--model or model:)")
+    try:
+        model = load_project_model(loaded.project)
+        report = explain_dataset(
+            loaded.workspace, loaded.current, model, progress=progress or SILENT, **options
+        )
+    except Cancelled:
+        raise
+    except AuditkitError as error:
+        return None, ("error", f"the model could not be explained: {error}")
+    except Exception as error:  # an explainer failing on an unusual model is a finding
+        return None, ("error", f"the model could not be explained: {type(error).__name__}: {error}")
+    return report, None
 
 
 def describe_inputs(loaded: LoadedProject) -> dict[str, Any]:

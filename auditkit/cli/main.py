@@ -16,6 +16,7 @@ from auditkit import __version__
 from auditkit.cli import (
     cmd_check,
     cmd_demo,
+    cmd_explain,
     cmd_init,
     cmd_keygen,
     cmd_metrics,
@@ -57,6 +58,7 @@ for command in (
     cmd_demo.demo,
     cmd_metrics.metrics,
     cmd_check.check,
+    cmd_explain.explain,
     cmd_policy.policy,
     cmd_trail.history,
     cmd_trail.diff,

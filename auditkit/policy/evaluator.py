@@ -32,6 +32,8 @@ class Plan:
     needs_sql: bool = False
     drift_score: bool = False
     """A drift rule names ``$score``: measure the score column's drift too."""
+    needs_explanations: bool = False
+    """SHAP attributions of the model (``attribution`` and ``proxy`` rules)."""
     confidence: float = 0.95
     columns: frozenset[str] = field(default_factory=frozenset)
     """Columns the rules name (checked against the data before anything is computed)."""
@@ -65,6 +67,7 @@ def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
         needs_quality="data_quality" in kinds,
         needs_sql="sql" in kinds,
         drift_score=any(_names_score(rule) for rule in rules_of(policies)),
+        needs_explanations=bool(kinds & {"attribution", "proxy"}),
         confidence=confidence,
         columns=frozenset(columns),
     )

@@ -17,6 +17,7 @@ from auditkit.policy.findings import Finding, GroupOutcome, Outcome, Reference
 from auditkit.policy.rule import Rule
 
 if TYPE_CHECKING:
+    from auditkit.explain.report import ExplanationReport
     from auditkit.metrics.drift import DriftReport
     from auditkit.metrics.quality import QualityReport
     from auditkit.metrics.result import MetricReport
@@ -47,6 +48,10 @@ class Evidence:
     """Metric reports computed with other reference groups, keyed by the sorted reference mapping."""
     score_column: str | None = None
     """The project's score column, for ``$score`` in drift rules."""
+    explanations: ExplanationReport | None = None
+    """SHAP attributions, group importance, proxy risks and reason codes (when a rule needs them)."""
+    explanations_missing: tuple[Outcome, str] | None = None
+    """Why there are no explanations: (``not_applicable`` or ``error``, the reason)."""
 
 
 _TIE = 1e-12

@@ -1,0 +1,248 @@
+"""Explainability: SHAP attributions on a seeded, stratified sample, per-group importance, proxy risks
+and reason codes, as an :class:`ExplanationReport` stored with the run.
+
+shap, scikit-learn and pandas are imported by the functions that use them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy
+
+from auditkit.data.artifacts import LoadedModel
+from auditkit.data.datasets import Dataset
+from auditkit.data.workspace import Workspace
+from auditkit.errors import InputError
+from auditkit.explain.attributions import (
+    Attributions,
+    Target,
+    explain,
+    row_cap,
+    second_opinion,
+)
+from auditkit.explain.groups import global_importance, group_attributions
+from auditkit.explain.proxy import is_numeric_type, proxy_risks
+from auditkit.explain.reasons import agreement, count_codes, row_reasons
+from auditkit.explain.report import (
+    ExplanationReport,
+    FeatureImportance,
+    ProxyRisk,
+    ReasonCodes,
+    SampleInfo,
+    plain,
+)
+from auditkit.explain.sample import DECISION, ROW, Sample, draw_sample
+from auditkit.progress import SILENT, Progress
+from auditkit.yamlsource import did_you_mean
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = [
+    "DEFAULT_REASONS",
+    "DEFAULT_SAMPLE",
+    "DEFAULT_SEED",
+    "ExplanationReport",
+    "FeatureImportance",
+    "ProxyRisk",
+    "explain_dataset",
+]
+
+DEFAULT_SAMPLE = 2_000
+DEFAULT_SEED = 0
+DEFAULT_REASONS = 4
+"""Regulation B's commentary: more than four principal reasons are unlikely to help the applicant."""
+STABILITY_SAMPLE = 500
+STABILITY_ROWS = 100
+"""Declined rows explained a second time by the slower explainers (trees, permutation)."""
+EXAMPLES = 5
+
+
+def explain_dataset(
+    workspace: Workspace,
+    dataset: Dataset,
+    model: LoadedModel,
+    *,
+    sample_size: int = DEFAULT_SAMPLE,
+    seed: int = DEFAULT_SEED,
+    reasons: int = DEFAULT_REASONS,
+    progress: Progress = SILENT,
+) -> ExplanationReport:
+    """Explain ``model`` on a seeded sample of ``dataset`` stratified by its sensitive attributes."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    features = model_features(dataset, model)
+    attributes = tuple(dataset.roles.sensitive)
+    cap, why = row_cap(model)
+    size = min(sample_size, cap) if cap is not None and cap < sample_size else sample_size
+    progress.report("sample", 0, 1)
+    sample = _draw(workspace, dataset, features, size, seed)
+    if not sample.rows:
+        where = f" (where {dataset.where})" if dataset.where else ""
+        raise InputError(f"{dataset.source.spec.path}: no rows to explain{where}")
+    progress.report("sample", 1, 1)
+    timings["sample"] = time.perf_counter() - clock
+    target = Target(model, features, dataset.roles.positive_label, seed, progress)
+    attributions = explain(target, sample.frame, sample.weights)
+    timings["attributions"] = attributions.seconds
+    clock = time.perf_counter()
+    importance = global_importance(attributions.values, sample.weights, features)
+    groups, differences = group_attributions(
+        sample.frame, attributions.values, sample.weights, features, attributes
+    )
+    timings["groups"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    proxies = proxy_risks(workspace, dataset, features, attributes, importance, progress)
+    timings["proxies"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    reason_codes = _reason_codes(workspace, dataset, target, sample, attributions, reasons)
+    timings["reasons"] = time.perf_counter() - clock
+    return ExplanationReport(
+        method=attributions.info,
+        sample=SampleInfo(
+            requested=sample_size,
+            rows=sample.rows,
+            population_rows=sample.population_rows,
+            seed=seed,
+            strata=sample.strata,
+            stratified_by=sample.stratified_by,
+            limited_by=why if size < sample_size and size < sample.population_rows else None,
+        ),
+        expected_value=attributions.expected_value,
+        importance=importance,
+        groups=groups,
+        group_differences=differences,
+        proxies=proxies,
+        reasons=reason_codes,
+        timings=timings,
+    )
+
+
+def model_features(dataset: Dataset, model: LoadedModel) -> tuple[str, ...]:
+    """The columns the model reads: the ones it names, else the dataset's feature columns."""
+    features = model.info.feature_names or dataset.feature_columns
+    missing = [name for name in features if name not in dataset.schema]
+    if missing:
+        hints = "; ".join(f"{name!r}{did_you_mean(name, dataset.schema)}" for name in missing)
+        raise InputError(
+            f"{dataset.source.spec.path}: the model needs columns the data lacks: {hints}"
+        )
+    return tuple(features)
+
+
+def _draw(
+    workspace: Workspace, dataset: Dataset, features: Sequence[str], size: int, seed: int
+) -> Sample:
+    identity = (dataset.roles.id,) if dataset.roles.id else ()
+    columns = [*features, *dataset.roles.sensitive, *identity]
+    return draw_sample(
+        workspace,
+        dataset,
+        columns,
+        size=size,
+        seed=seed,
+        with_decision=dataset.has_decision and dataset.roles.task == "classification",
+    )
+
+
+def _reason_codes(
+    workspace: Workspace,
+    dataset: Dataset,
+    target: Target,
+    sample: Sample,
+    attributions: Attributions,
+    k: int,
+) -> ReasonCodes | None:
+    """Top-k reasons of every declined sample row, and their agreement with a second explanation."""
+    if dataset.roles.task != "classification" or k < 1:
+        return None
+    declined, decision = _declined(dataset, target, sample)
+    frame = sample.frame[declined]
+    values = attributions.values[declined]
+    means = _numeric_means(sample, dataset, target.features)
+    first = row_reasons(values, frame, target.features, means, k)
+    stability = None
+    if len(frame):
+        stability = _stability(workspace, dataset, target, attributions, frame, first, means, k)
+    return ReasonCodes(
+        k=k,
+        declined_rows=int(declined.sum()),
+        codes=count_codes(first),
+        examples=tuple(
+            _example(frame, dataset, reasons, i) for i, reasons in enumerate(first[:EXAMPLES])
+        ),
+        stability=stability,
+        decision=decision,
+    )
+
+
+def _declined(dataset: Dataset, target: Target, sample: Sample) -> tuple[numpy.ndarray, str]:
+    if DECISION in sample.frame:
+        decisions = sample.frame[DECISION].to_numpy(dtype="float64", na_value=numpy.nan)
+        return decisions == 0, "the dataset's decision"
+    import pyarrow
+
+    table = pyarrow.Table.from_pandas(sample.frame[list(target.features)], preserve_index=False)
+    scores = target.model.predict_scores(table, target.favourable)
+    cut = dataset.roles.threshold if dataset.roles.threshold is not None else 0.5
+    return scores < cut, f"the model's score < {cut:g}"
+
+
+def _numeric_means(sample: Sample, dataset: Dataset, features: Sequence[str]) -> dict[str, float]:
+    frame = sample.frame
+    means = {}
+    for feature in features:
+        if is_numeric_type(dataset.schema[feature]):
+            values = frame[feature].to_numpy(dtype="float64", na_value=numpy.nan)
+            present = ~numpy.isnan(values)
+            if present.any():
+                means[feature] = float(
+                    numpy.average(values[present], weights=sample.weights[present])
+                )
+    return means
+
+
+def _stability(
+    workspace: Workspace,
+    dataset: Dataset,
+    target: Target,
+    attributions: Attributions,
+    frame: pandas.DataFrame,
+    first: list[Any],
+    means: dict[str, float],
+    k: int,
+) -> Any:
+    family = attributions.info.family
+    rows = frame if family == "linear" else frame.iloc[:STABILITY_ROWS]
+    seed = target.seed + 1
+    background = _draw(workspace, dataset, target.features, STABILITY_SAMPLE, seed)
+    values = second_opinion(target, family, rows, background.frame, background.weights, seed)
+    second = row_reasons(values, rows, target.features, means, k)
+    method = {
+        "linear": "exact linear SHAP against another sample's mean",
+        "tree": "interventional TreeSHAP against rows of another sample",
+        "permutation": "permutation sampling with another background and other feature orders",
+    }[family]
+    return agreement(first[: len(rows)], second, seed, method)
+
+
+def _example(
+    frame: pandas.DataFrame, dataset: Dataset, reasons: list[Any], i: int
+) -> dict[str, Any]:
+    row = frame.iloc[i]
+    example: dict[str, Any] = {"row": int(row[ROW])}
+    if dataset.roles.id:
+        example["id"] = plain(row[dataset.roles.id])
+    example["reasons"] = [
+        {
+            "code": reason.code,
+            "feature": reason.feature,
+            "value": plain(reason.value),
+            "contribution": round(reason.contribution, 6),
+        }
+        for reason in reasons
+    ]
+    return example

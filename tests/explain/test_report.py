@@ -1,0 +1,147 @@
+"""The whole explanation of the sample model: importance, groups, reason codes, JSON, progress."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy
+import pytest
+
+from auditkit.data import Workspace
+from auditkit.data.artifacts import load_model
+from auditkit.data.datasets import Dataset
+from auditkit.explain import explain_dataset
+from auditkit.explain.reasons import code_for
+from auditkit.progress import Cancelled, CancelToken, Progress
+from tests.explain.conftest import SAMPLE
+
+
+@pytest.fixture(scope="module")
+def model() -> Any:
+    return load_model(SAMPLE / "credit_model.skops")
+
+
+def finite_numbers(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(finite_numbers(item) for item in value.values())
+    if isinstance(value, list):
+        return all(finite_numbers(item) for item in value)
+    return True
+
+
+def test_report_is_json_safe_and_records_how_it_was_made(
+    sample_dataset: tuple[Workspace, Dataset], model: Any
+) -> None:
+    workspace, dataset = sample_dataset
+    report = explain_dataset(workspace, dataset, model, sample_size=600, seed=3)
+    document = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    assert finite_numbers(document)
+    assert document["sample"] | {"stratified_by": None} == {
+        "requested": 600,
+        "rows": 600,
+        "population_rows": 8000,
+        "seed": 3,
+        "strata": document["sample"]["strata"],
+        "stratified_by": None,
+        "weighted": True,
+        "limited_by": None,
+    }
+    assert document["method"]["additive"] is True
+    assert set(document["timings"]) == {"sample", "attributions", "groups", "proxies", "reasons"}
+    shares = [item["share"] for item in document["importance"]]
+    assert sum(shares) == pytest.approx(1.0) and shares == sorted(shares, reverse=True)
+    # The model never sees sex, race or age: none of them is an explained feature.
+    assert {"sex", "race", "age_band"}.isdisjoint(
+        item["feature"] for item in document["importance"]
+    )
+
+
+def test_group_importance_is_the_mean_within_each_group(
+    sample_dataset: tuple[Workspace, Dataset], model: Any
+) -> None:
+    """Region matters far more for Black applicants (most live in the two high-risk regions)."""
+    workspace, dataset = sample_dataset
+    report = explain_dataset(workspace, dataset, model, sample_size=1500)
+    race = {g.group: g for g in report.groups if g.attribute == "race"}
+    assert None in race and race[None].rows > 0  # the unknown group is reported
+    assert race["Black"].mean_abs["region"] > 1.5 * race["White"].mean_abs["region"]
+    widest = report.group_differences[0]
+    assert (widest.attribute, widest.feature, widest.high_group) == ("race", "region", "Black")
+    differences = [item.difference for item in report.group_differences]
+    assert differences == sorted(differences, reverse=True)
+
+
+def test_reason_codes_name_the_features_that_lowered_declined_scores(
+    sample_dataset: tuple[Workspace, Dataset], model: Any
+) -> None:
+    workspace, dataset = sample_dataset
+    report = explain_dataset(workspace, dataset, model, sample_size=800, reasons=3)
+    reasons = report.reasons
+    assert reasons is not None and reasons.k == 3
+    declined = workspace.query("SELECT count(*) FROM current WHERE NOT approved::BOOLEAN")[0][0]
+    assert 0 < reasons.declined_rows < 800 and declined > 0
+    assert all(count.rows <= reasons.declined_rows for count in reasons.codes)
+    for example in reasons.examples:
+        contributions = [reason["contribution"] for reason in example["reasons"]]
+        assert len(contributions) <= 3 and all(value < 0 for value in contributions)
+        assert contributions == sorted(contributions)
+        for reason in example["reasons"]:
+            assert reason["code"].startswith(code_for(reason["feature"], "value"))
+    stability = reasons.stability
+    assert stability is not None and stability.rows == reasons.declined_rows
+    assert stability.top1_agreement is not None and stability.top1_agreement > 0.8
+    assert stability.topk_overlap is not None and stability.topk_overlap > 0.8
+
+
+def test_codes_are_stable_names() -> None:
+    assert code_for("debt_ratio", "high") == "RC-DEBT_RATIO-HIGH"
+    assert code_for("Credit history (months)", "low") == "RC-CREDIT_HISTORY_MONTHS-LOW"
+    assert code_for("region", "value") == "RC-REGION"
+
+
+def test_progress_is_reported_and_cancellation_stops_the_work(
+    sample_dataset: tuple[Workspace, Dataset],
+) -> None:
+    workspace, dataset = sample_dataset
+    onnx = load_model(SAMPLE / "credit_model.onnx")
+    seen: list[tuple[str, int, int]] = []
+    explain_dataset(
+        workspace,
+        dataset,
+        onnx,
+        sample_size=120,
+        progress=Progress(lambda *event: seen.append(event)),
+    )
+    stages = [stage for stage, _, _ in seen]
+    assert stages[0] == "sample" and "attributions" in stages and "proxies" in stages
+    attribution_events = [(done, total) for stage, done, total in seen if stage == "attributions"]
+    assert attribution_events[-1][0] == attribution_events[-1][1]
+    assert all(0 <= done <= total for done, total in attribution_events)
+
+    token = CancelToken()
+
+    def cancel_midway(stage: str, done: int, total: int) -> None:
+        if stage == "attributions" and done > 0:
+            token.cancel()
+
+    with pytest.raises(Cancelled) as cancelled:
+        explain_dataset(
+            workspace, dataset, onnx, sample_size=400, progress=Progress(cancel_midway, token)
+        )
+    assert cancelled.value.stage == "attributions"
+
+
+def test_weights_make_global_importance_a_population_estimate(
+    sample_dataset: tuple[Workspace, Dataset], model: Any
+) -> None:
+    """Importance from a stratified sample is close to importance over every row."""
+    workspace, dataset = sample_dataset
+    whole = explain_dataset(workspace, dataset, model, sample_size=8000)
+    sampled = explain_dataset(workspace, dataset, model, sample_size=2000, seed=5)
+    exact = numpy.array([whole.importance_of(f).mean_abs for f in whole.features])  # type: ignore[union-attr]
+    estimate = numpy.array([sampled.importance_of(f).mean_abs for f in whole.features])  # type: ignore[union-attr]
+    assert numpy.max(numpy.abs(estimate - exact) / exact) < 0.12

@@ -1,0 +1,47 @@
+"""The stratified sample: allocation, determinism, weights, and small groups kept."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from auditkit.data import Workspace
+from auditkit.data.datasets import Dataset
+from auditkit.explain.sample import MIN_PER_STRATUM, ROW, WEIGHT, allocate, draw_sample
+
+
+@given(st.lists(st.integers(1, 5000), min_size=1, max_size=60), st.integers(1, 4000))
+def test_allocation_takes_the_size_guarantees_a_floor_and_never_exceeds_a_stratum(
+    counts: list[int], size: int
+) -> None:
+    takes = allocate(counts, size)
+    assert sum(takes) == min(size, sum(counts))
+    assert all(0 <= take <= count for take, count in zip(takes, counts, strict=True))
+    if size < sum(counts):
+        floor = min(MIN_PER_STRATUM, size // (2 * len(counts)))
+        assert all(take >= min(count, floor) for take, count in zip(takes, counts, strict=True))
+
+
+def test_the_sample_is_seeded_weighted_and_keeps_small_groups(
+    sample_dataset: tuple[Workspace, Dataset],
+) -> None:
+    workspace, dataset = sample_dataset
+    columns = ["race", "sex", "age_band", "region"]
+    first = draw_sample(workspace, dataset, columns, size=1000, seed=7)
+    again = draw_sample(workspace, dataset, columns, size=1000, seed=7)
+    other = draw_sample(workspace, dataset, columns, size=1000, seed=8)
+    assert first.rows == 1000 and first.population_rows == 8000
+    assert list(first.frame[ROW]) == list(again.frame[ROW])
+    assert list(first.frame[ROW]) != list(other.frame[ROW])
+    # Weights estimate population counts: per stratum they add up to its size exactly.
+    assert abs(first.frame[WEIGHT].sum() - 8000) < 1e-6
+    race_counts = dict(
+        workspace.query("SELECT race, count(*) FROM current WHERE race IS NOT NULL GROUP BY race")
+    )
+    weighted = first.frame.groupby("race")[WEIGHT].sum()
+    for race, count in race_counts.items():
+        assert abs(weighted[race] - count) < 1e-6
+    # 89 Native American applicants of 8,000: a proportional sample of 1,000 would hold about 11.
+    native = int((first.frame["race"] == "Native American").sum())
+    assert native > 89 * 1000 / 8000 * 1.5
+    assert first.frame[ROW].is_unique
