@@ -47,9 +47,11 @@ def test_demo_writes_every_output_and_reports_the_findings(
         "MRM-PSI-INPUTS",
         "REGB-APPROVAL-RATIO",
         "REGB-REASON-INPUTS-STABLE",
+        "REGB-NO-PROXY",  # region stands in for race: the sample's injected proxy
     }
     assert rules["REGB-APPROVAL-RATIO"]["enforcement"] == "advisory"
-    assert rules["REGB-NO-PROXY"]["status"] == "not_applicable"
+    proxy = rules["REGB-NO-PROXY"]
+    assert "region" in proxy["message"], "the injected proxy is named"
     assert "policy check (sample_data/policies/baseline.yaml, builtin:eeoc-four-fifths, " in printed
     assert (
         json.loads((out / "model.json").read_text())["type"]

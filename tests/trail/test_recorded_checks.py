@@ -108,7 +108,10 @@ def test_check_appends_a_run_document_of_the_contracted_shape(recorded: dict[str
     drifting = {f["column"] for f in first["drift"]["features"] if (f["psi"] or 0) > 0.25}
     assert {"income", "purpose"} <= drifting
     assert first["quality"]["row_count"] == metrics["rows"]
-    assert first["explanations"] is None
+    # EXPL-001 needs SHAP attributions: they are stored with the run (method, sample, importance).
+    explanations = first["explanations"]
+    assert explanations["method"]["family"] == "linear"
+    assert {entry["feature"] for entry in explanations["importance"]} >= {"income", "region"}
     assert TrailStore(recorded["store"]).verify().count == 2
 
 
