@@ -66,26 +66,72 @@ CREDIT_PACKS = ("builtin:us-bank-mrm", "builtin:reg-b-adverse-action")
 
 
 def _run_check(project: Any, out: Path) -> dict[str, Any]:
-    """Evaluate the sample policy with the credit packs, print the verdict, and write the CI formats
-    beside the JSON."""
+    """Evaluate the sample policy with the credit packs, record the run in an audit trail inside
+    ``out``, print the verdict, write every CI format, and render the signed report of the run."""
     from dataclasses import replace
 
-    from auditkit.engine import run_check
+    from auditkit.engine import audit_project
     from auditkit.fsutil import write_text_atomic
     from auditkit.outputs import OUTPUT_FORMATS
+    from auditkit.trail import record_check
 
     policies = (*project.policies, *(p for p in CREDIT_PACKS if p not in project.policies))
-    result = run_check(replace(project, policies=policies))
+    # The trail lives with the demo's outputs: the installed sample folder may be read-only.
+    project = replace(project, policies=policies, store=out / DEMO_STORE)
+    run = audit_project(project)
+    result = run.result
+    record = record_check(project, run)
     names = ", ".join(_policy_name(policy) for policy in policies)
     click.echo(f"policy check ({names}):")
     click.echo(OUTPUT_FORMATS["text"].render(result))
-    for name, file_name in (("junit", "check.junit.xml"), ("markdown", "check.md")):
+    written: dict[str, Any] = {}
+    for name, file_name in CHECK_OUTPUTS.items():
         write_text_atomic(out / file_name, OUTPUT_FORMATS[name].render(result))
+        written[file_name] = None
     click.echo(
-        f"(auditkit check would exit {int(result.exit_code)} here: the sample is built to show violations)\n"
+        f"(auditkit check would exit {int(result.exit_code)} here: the sample is built to show violations)"
     )
-    _write_json(out / "check.json", result.to_dict())
-    return {"check.json": None, "check.junit.xml": None, "check.md": None}
+    click.echo(f"recorded run {record.run_id} in {project.store}\n")
+    written |= _signed_report(project, record.run_id, out)
+    return written
+
+
+CHECK_OUTPUTS = {
+    "json": "check.json",
+    "junit": "check.junit.xml",
+    "sarif": "check.sarif",
+    "markdown": "check.md",
+}
+DEMO_STORE = Path(".auditkit") / "audit.duckdb"
+TRIAL_SIGNER = "auditkit demo (trial key)"
+
+
+def _signed_report(project: Any, run_id: str, out: Path) -> dict[str, Any]:
+    """Render the recorded run as a report signed with a trial key made for the demo, then verify it."""
+    from auditkit.cli.cmd_report import build_report
+    from auditkit.report.keys import CERT_FILE, SignerConfig, generate_keys
+    from auditkit.report.verify import verify_report
+    from auditkit.trail import TrailStore
+
+    keys = out / "keys"
+    if not (keys / CERT_FILE).is_file():
+        generate_keys(keys, TRIAL_SIGNER, passphrase=None)
+    store = TrailStore(project.store)
+    stored = store.load_run(run_id)
+    report_dir = out / "report"
+    files, signer = build_report(
+        stored.document,
+        report_dir,
+        signoffs=stored.signoffs,
+        signer=SignerConfig.from_keygen_folder(keys),
+    )
+    store.append_report(run_id, files, signer=signer)
+    verification = verify_report(report_dir, [keys / CERT_FILE])
+    click.echo(
+        f"signed report of run {run_id}: {report_dir / 'report.pdf'} "
+        f"(auditkit verify: {verification.verdict}, exit {int(verification.exit_code)})\n"
+    )
+    return {f"report/{entry['name']}": None for entry in files} | {f"keys/{CERT_FILE}": None}
 
 
 def _policy_name(reference: str) -> str:

@@ -24,10 +24,23 @@ def test_demo_writes_every_output_and_reports_the_findings(
         "model.json",
         "check.json",
         "check.junit.xml",
+        "check.sarif",
         "check.md",
+        "report/report.pdf",
+        "report/report.html",
+        "report/report.intoto.jsonl",
     ):
         assert (out / name).is_file(), name
         assert str(out / name) in printed
+    # The run is recorded, and its report signed with a trial key verifies against that key alone.
+    from auditkit.report.verify import verify_report
+    from auditkit.trail import TrailStore
+
+    store = TrailStore(out / ".auditkit" / "audit.duckdb")
+    [run] = store.recent_runs()
+    assert [report["signer"] for report in run.reports] == ["auditkit demo (trial key)"]
+    assert int(verify_report(out / "report", [out / "keys" / "signing-cert.pem"]).exit_code) == 0
+    assert store.verify().count == 2
     assert "race=Black 0.504" in printed and "purpose (PSI" in printed
     check = json.loads((out / "check.json").read_text())
     assert check["status"] == "fail"
