@@ -332,6 +332,7 @@ def _gather_evidence(
     metrics = None
     by_reference: dict[tuple[tuple[str, Any], ...], MetricReport] = {}
     if requirements.needs_metrics:
+        groupings = evidence_groupings(requirements.groupings, loaded.current.roles.sensitive)
 
         def report(reference: Mapping[str, Any] | None) -> MetricReport:
             typed = typed_reference_groups(
@@ -340,7 +341,7 @@ def _gather_evidence(
             return compute_metrics(
                 loaded.workspace,
                 loaded.current,
-                by=requirements.groupings,
+                by=groupings,
                 reference_groups=typed,
                 confidence=requirements.confidence,
                 min_group_size=1,
@@ -383,6 +384,21 @@ def _gather_evidence(
         explanations=explanations,
         explanations_missing=missing,
     )
+
+
+def evidence_groupings(
+    rule_groupings: Sequence[tuple[str, ...]], sensitive: Sequence[str]
+) -> list[tuple[str, ...]]:
+    """The groupings the rules need, plus every sensitive attribute alone and their intersection.
+
+    The stored run is what the report and the reviewer read later: it should show every group, not
+    only those a rule happened to name. Extra grouping sets cost little (one scan for all of them).
+    """
+    groupings = dict.fromkeys(rule_groupings)
+    groupings |= dict.fromkeys((column,) for column in sensitive)
+    if len(sensitive) > 1:
+        groupings[tuple(sensitive)] = None
+    return list(groupings)
 
 
 def _drift_columns(loaded: LoadedProject, *, with_score: bool) -> list[str] | None:

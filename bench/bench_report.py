@@ -2,8 +2,8 @@
 
     PYTHONPATH=. python bench/bench_report.py [--out DIR] [--repeat N]
 
-The run document is assembled by the test scaffolding (tests/report/sample_run.py) until the audit
-store records runs. Prints the time of each rendering step; signing is not included.
+The run document is the one the audit trail records for the sample check (tests/report/sample_run.py).
+Prints the time of each rendering step; signing is not included.
 """
 
 from __future__ import annotations

@@ -25,3 +25,24 @@ ADULT_COLUMNS = [
     "income",
 ]
 """Column names of ``uci_adult.data`` / ``uci_adult.test`` (headerless; see ``uci_adult.names``)."""
+
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+"""The bundled sample project (committed with the repository)."""
+SAMPLE_PROJECT_FILES = (
+    "auditkit.yaml",
+    "applications_2026q3.parquet",
+    "applications_train.parquet",
+    "credit_model.skops",
+)
+
+
+def copy_sample_project(folder: Path) -> Path:
+    """A copy of the sample project in ``folder`` (so a test can write waivers and a store beside it);
+    returns its ``auditkit.yaml``."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in SAMPLE_PROJECT_FILES:
+        shutil.copy(SAMPLE_DATA / name, folder / name)
+    shutil.copytree(SAMPLE_DATA / "policies", folder / "policies")
+    return folder / "auditkit.yaml"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+
+from tests.shared_datasets import copy_sample_project
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 SCHEMA = Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json"
@@ -30,13 +31,6 @@ def sarif_validator() -> Any:
 @pytest.fixture()
 def sample_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the sample project, made the working directory as a repository checkout is in CI."""
-    for name in (
-        "auditkit.yaml",
-        "applications_2026q3.parquet",
-        "applications_train.parquet",
-        "credit_model.skops",
-    ):
-        shutil.copy(SAMPLE / name, tmp_path / name)
-    shutil.copytree(SAMPLE / "policies", tmp_path / "policies")
+    project = copy_sample_project(tmp_path)
     monkeypatch.chdir(tmp_path)
-    return tmp_path / "auditkit.yaml"
+    return project

@@ -113,4 +113,7 @@ def test_markdown_summary_is_a_well_formed_table(monkeypatch: pytest.MonkeyPatch
         assert len(re.findall(r"(?<!\\)\|", row)) == 6, row
     assert rows[0].startswith("| ❌ fail | `FAIR-001`"), "failures first"
     assert "#### Waivers in force" in text and "WVR-001" in text and "2027-01-31" in text
-    assert "1 pass · 4 fail · 1 inconclusive · 1 waived · 1 error · 1 not applicable · 1 reported" in text
+    assert (
+        "1 pass · 4 fail · 1 inconclusive · 1 waived · 1 error · 1 not applicable · 1 reported"
+        in text
+    )

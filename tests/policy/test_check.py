@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from auditkit.cli.main import main
 from auditkit.errors import ExitCode
+from tests.shared_datasets import copy_sample_project
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
@@ -18,15 +18,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 @pytest.fixture()
 def project(tmp_path: Path) -> Path:
     """A copy of the sample project whose waivers file the test can write."""
-    for name in (
-        "auditkit.yaml",
-        "applications_2026q3.parquet",
-        "applications_train.parquet",
-        "credit_model.skops",
-    ):
-        shutil.copy(SAMPLE / name, tmp_path / name)
-    shutil.copytree(SAMPLE / "policies", tmp_path / "policies")
-    return tmp_path / "auditkit.yaml"
+    return copy_sample_project(tmp_path)
 
 
 def check_json(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from auditkit.cli.main import main
 from auditkit.errors import ExitCode
 from auditkit.policy.findings import Finding, overall_status
 from auditkit.policy.loader import PolicyError, builtin_names, load_policies, load_policy
+from tests.shared_datasets import copy_sample_project
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
@@ -182,15 +182,7 @@ def test_advisory_failures_are_reported_but_never_decide_the_run() -> None:
 
 @pytest.fixture()
 def sample_project(tmp_path: Path) -> Path:
-    for name in (
-        "auditkit.yaml",
-        "applications_2026q3.parquet",
-        "applications_train.parquet",
-        "credit_model.skops",
-    ):
-        shutil.copy(SAMPLE / name, tmp_path / name)
-    shutil.copytree(SAMPLE / "policies", tmp_path / "policies")
-    return tmp_path / "auditkit.yaml"
+    return copy_sample_project(tmp_path)
 
 
 def test_ll144_reports_figures_and_an_advisory_four_fifths_judges_them(
