@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from auditkit.cli.options import overrides_from, project_options
+from auditkit.cli.progress_bar import terminal_progress
 from auditkit.outputs import OUTPUT_FORMATS
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -78,9 +79,13 @@ def check(**options: Any) -> int:
     project = load_project(
         options["config"], overrides_from(options), search_cwd=options["data"] is None
     )
-    run = audit_project(
-        project, fail_on=options["fail_on"], fail_on_inconclusive=options["fail_on_inconclusive"]
-    )
+    with terminal_progress() as progress:
+        run = audit_project(
+            project,
+            fail_on=options["fail_on"],
+            fail_on_inconclusive=options["fail_on_inconclusive"],
+            progress=progress,
+        )
     result = run.result
     if not options["no_record"]:
         _record(project, run)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from auditkit.cli.options import overrides_from, project_options
+from auditkit.cli.progress_bar import terminal_progress
 
 
 @click.command(short_help="SHAP importance, per-group differences, proxies and reason codes.")
@@ -67,7 +67,7 @@ def explain(**options: Any) -> int:
         )
     loaded = open_project(project, require_outcomes=False)
     model = load_project_model(project)
-    with _progress_bar() as progress:
+    with terminal_progress() as progress:
         report = explain_dataset(
             loaded.workspace,
             loaded.current,
@@ -92,28 +92,3 @@ def explain(**options: Any) -> int:
         write_text_atomic(options["output"], text)
         click.echo(f"wrote {options['output']}", err=True)
     return 0
-
-
-class _progress_bar:  # noqa: N801 - used as a context manager, like a function
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
-
-    def __enter__(self) -> Any:
-        from auditkit.progress import Progress
-
-        self.drawn = False
-        if not sys.stderr.isatty():
-            return Progress()
-        return Progress(callback=self._draw)
-
-    def _draw(self, stage: str, done: int, total: int) -> None:
-        width = 30
-        filled = width * done // total if total else width
-        bar = "#" * filled + "-" * (width - filled)
-        sys.stderr.write(f"\r{stage:<13} [{bar}] {done:>6,}/{total:,}")
-        sys.stderr.flush()
-        self.drawn = True
-
-    def __exit__(self, *_: object) -> None:
-        if self.drawn:
-            sys.stderr.write("\r" + " " * 70 + "\r")
-            sys.stderr.flush()
