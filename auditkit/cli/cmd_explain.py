@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 
-from auditkit.cli.options import overrides_from, project_options
+from auditkit.cli.options import overrides_from, project_options, text_or_json_output
 from auditkit.cli.progress_bar import terminal_progress
 
 
@@ -30,16 +29,7 @@ from auditkit.cli.progress_bar import terminal_progress
     show_default=True,
     help="Reason codes per declined row.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout."
-)
+@text_or_json_output
 def explain(**options: Any) -> int:
     """Explain the project's model on its current data.
 

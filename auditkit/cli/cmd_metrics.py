@@ -8,7 +8,13 @@ from typing import Any
 
 import click
 
-from auditkit.cli.options import overrides_from, parse_assignments, parse_groupings, project_options
+from auditkit.cli.options import (
+    overrides_from,
+    parse_assignments,
+    parse_groupings,
+    project_options,
+    text_or_json_output,
+)
 
 DEFAULT_TEXT_METRICS = ("selection_rate", "base_rate", "accuracy", "tpr", "fpr", "fnr", "precision")
 
@@ -48,16 +54,7 @@ DEFAULT_TEXT_METRICS = ("selection_rate", "base_rate", "accuracy", "tpr", "fpr",
     show_default=True,
     help="Groups smaller than this are marked inconclusive.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout."
-)
+@text_or_json_output
 def metrics(**options: Any) -> int:
     """Per-group performance and fairness metrics, computed exactly in DuckDB.
 

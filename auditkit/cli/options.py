@@ -13,6 +13,23 @@ from auditkit.errors import UsageError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def text_or_json_output(function: F) -> F:
+    """``--format text|json`` and ``-o/--output FILE`` (default stdout)."""
+    function = click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path),
+        help="Write to this file instead of stdout.",
+    )(function)
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+    )(function)
+
+
 def project_options(function: F) -> F:
     """Options that override ``auditkit.yaml`` (or stand in for it)."""
     decorators = [

@@ -14,6 +14,7 @@ import numpy
 
 from auditkit.data.artifacts import LoadedModel
 from auditkit.data.datasets import Dataset
+from auditkit.data.sql import is_numeric_type
 from auditkit.data.workspace import Workspace
 from auditkit.errors import InputError
 from auditkit.explain.attributions import (
@@ -24,7 +25,7 @@ from auditkit.explain.attributions import (
     second_opinion,
 )
 from auditkit.explain.groups import global_importance, group_attributions
-from auditkit.explain.proxy import is_numeric_type, proxy_risks
+from auditkit.explain.proxy import proxy_risks
 from auditkit.explain.reasons import agreement, count_codes, row_reasons
 from auditkit.explain.report import (
     ExplanationReport,

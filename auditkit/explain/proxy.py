@@ -19,32 +19,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from auditkit.data.datasets import Dataset
-from auditkit.data.sql import quote_identifier
+from auditkit.data.sql import is_numeric_type, quote_identifier
 from auditkit.data.workspace import Workspace
 from auditkit.explain.report import FeatureImportance, ProxyRisk
 from auditkit.progress import Progress
 
 MAX_CATEGORIES = 200
 """Cramér's V of a column with more distinct values than this is biased upwards; it is not reported."""
-_NUMERIC = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "FLOAT",
-    "DOUBLE",
-    "REAL",
-    "DECIMAL",
-)
-
-
-def is_numeric_type(column_type: str) -> bool:
-    return column_type.split("(")[0] in _NUMERIC
 
 
 def proxy_risks(
