@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
 from auditkit import __version__
-from auditkit.cli import cmd_check, cmd_demo, cmd_init, cmd_metrics, cmd_policy
+from auditkit.cli import cmd_check, cmd_demo, cmd_init, cmd_metrics, cmd_policy, cmd_tui
 from auditkit.errors import AuditkitError, ExitCode
 
+PROJECT_FILE = "auditkit.yaml"  # auditkit.project.DEFAULT_PROJECT_FILE, without importing DuckDB
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  ok: nothing at or above the failure threshold failed
@@ -36,10 +38,19 @@ def cli(context: click.Context) -> None:
     """Audit machine-learning models: exact fairness, performance, drift and data-quality metrics
     computed in DuckDB, checked against declarative policies.
 
-    Start with `auditkit demo`, or `auditkit init --data FILE` to write a project file.
+    Start with `auditkit demo`, or `auditkit init --data FILE` to write a project file. In a terminal,
+    `auditkit` alone opens the terminal UI when ./auditkit.yaml exists.
     """
     if context.invoked_subcommand is None:
+        if _interactive() and Path(PROJECT_FILE).is_file():
+            context.invoke(cmd_tui.tui, project=Path(PROJECT_FILE))
+            return
         click.echo(context.get_help())
+
+
+def _interactive() -> bool:
+    """True when both stdin and stdout are a terminal (not a pipe, a file or a test runner)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 for command in (
@@ -48,6 +59,7 @@ for command in (
     cmd_metrics.metrics,
     cmd_check.check,
     cmd_policy.policy,
+    cmd_tui.tui,
 ):
     cli.add_command(command)
 
