@@ -83,7 +83,8 @@ class AuditApp(App[None]):
         self.session = session
         self.sub_title = str(config)
         self.switch_mode("overview")
-        self.action_run_check()
+        # Let the first screen paint before the check starts competing for the CPU.
+        self.call_after_refresh(self.action_run_check)
         return True
 
     # -- actions -----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Data: a paged preview of any dataset of the workspace, column profiles, and a read-only SQL console.
 
 Pages are ``LIMIT``/``OFFSET`` queries, so a 10-million-row table is never loaded; profiles are one
-``SUMMARIZE`` scan; the console runs in the same sandbox as ``sql`` rules (no file or network access).
+aggregate scan; the console runs in the same sandbox as ``sql`` rules (no file or network access).
 """
 
 from __future__ import annotations

@@ -224,6 +224,11 @@ class WaiverFormScreen(ModalScreen[tuple[WaiverForm, str | None] | None]):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
 
+    def on_mount(self) -> None:
+        # Start where typing is needed: the first empty field (the justification, for a new waiver).
+        inputs = list(self.query(Input))
+        next((field for field in inputs if not field.value), inputs[0]).focus()
+
     def values(self) -> WaiverForm:
         return WaiverForm(
             **{name: self.query_one(f"#waiver-{name}", Input).value for name, _, _ in FIELDS}
