@@ -185,3 +185,19 @@ def test_new_project_file_loads_and_is_never_overwritten(tmp_path: Path, project
         write_new_project(target, "data: {current: x.csv}\n")
     assert hashlib.sha256(target.read_bytes()).hexdigest() == digest
     session.close()
+
+
+def test_bare_command_prints_help_when_not_in_a_terminal(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.parent)
+    assert main([]) == ExitCode.OK
+    assert "Usage: auditkit" in capsys.readouterr().out
+
+
+def test_tui_with_a_missing_project_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["tui", str(tmp_path / "nope.yaml")]) == ExitCode.ERROR
+    error = capsys.readouterr().err.strip()
+    assert error == f"auditkit: error: {tmp_path / 'nope.yaml'}: project file not found"
