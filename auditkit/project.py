@@ -308,3 +308,29 @@ def _roles_override(roles: ColumnRoles, overrides: Overrides) -> ColumnRoles:
         # A score with a threshold on the command line decides; a prediction from the file would override it.
         changes["prediction"] = None
     return replace(roles, **changes)
+
+
+def link_waivers_file(config: Path, waivers: str) -> None:
+    """Add ``waivers: FILE`` to the project file ``config``, keeping its text and comments.
+
+    Used when the first waiver of a project is recorded; a project file that already names a waivers
+    file is left alone.
+    """
+    import yaml
+
+    from auditkit.fsutil import write_text_atomic
+
+    text = config.read_text(encoding="utf-8")
+    if read_project_file(config).waivers is not None:
+        return
+    separator = "" if text.endswith("\n") or not text else "\n"
+    updated = f"{text}{separator}waivers: {yaml.safe_dump(waivers).splitlines()[0]}\n"
+    data = yaml.safe_load(updated)
+    try:
+        ProjectFile.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(
+            f"cannot add the waivers file: {error.errors()[0]['msg']}",
+            position=SourcePosition(str(config)),
+        ) from None
+    write_text_atomic(config, updated)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -23,10 +24,12 @@ from auditkit.cli import (
     cmd_policy,
     cmd_report,
     cmd_trail,
+    cmd_tui,
     cmd_verify,
 )
 from auditkit.errors import AuditkitError, ExitCode
 
+PROJECT_FILE = "auditkit.yaml"  # auditkit.project.DEFAULT_PROJECT_FILE, without importing DuckDB
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  ok: nothing at or above the failure threshold failed
@@ -47,10 +50,19 @@ def cli(context: click.Context) -> None:
     """Audit machine-learning models: exact fairness, performance, drift and data-quality metrics
     computed in DuckDB, checked against declarative policies.
 
-    Start with `auditkit demo`, or `auditkit init --data FILE` to write a project file.
+    Start with `auditkit demo`, or `auditkit init --data FILE` to write a project file. In a terminal,
+    `auditkit` alone opens the terminal UI when ./auditkit.yaml exists.
     """
     if context.invoked_subcommand is None:
+        if _interactive() and Path(PROJECT_FILE).is_file():
+            context.invoke(cmd_tui.tui, project=Path(PROJECT_FILE))
+            return
         click.echo(context.get_help())
+
+
+def _interactive() -> bool:
+    """True when both stdin and stdout are a terminal (not a pipe, a file or a test runner)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 for command in (
@@ -66,6 +78,7 @@ for command in (
     cmd_report.report,
     cmd_keygen.keygen,
     cmd_verify.verify,
+    cmd_tui.tui,
 ):
     cli.add_command(command)
 

@@ -62,8 +62,40 @@ class SqlSandbox:
             timer.cancel()
         return _single_number(rows)
 
+    def table(self, query: str, max_rows: int, timeout_seconds: float = 30.0) -> QueryTable:
+        """Run one SELECT and return at most ``max_rows`` of its rows (the terminal UI's SQL console)."""
+        _require_single_select(query)
+        timer = threading.Timer(timeout_seconds, self.connection.interrupt)
+        timer.start()
+        try:
+            result = self.connection.execute(query)
+            rows = result.fetchmany(max_rows + 1)
+        except duckdb.InterruptException:
+            raise SqlSandboxTimeout(
+                f"query exceeded its time limit of {timeout_seconds:g} s (or was cancelled)"
+            ) from None
+        except duckdb.Error as error:
+            raise SqlRuleError(duckdb_message(error)) from None
+        finally:
+            timer.cancel()
+        columns = tuple(str(item[0]) for item in result.description or [])
+        return QueryTable(columns, tuple(rows[:max_rows]), truncated=len(rows) > max_rows)
+
+    def interrupt(self) -> None:
+        """Stop the running query (from another thread)."""
+        self.connection.interrupt()
+
     def close(self) -> None:
         self.connection.close()
+
+
+@dataclass(frozen=True)
+class QueryTable:
+    """The first rows of a query's result; ``truncated`` when it had more."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+    truncated: bool
 
 
 class SqlSandboxTimeout(SqlRuleError):

@@ -1,0 +1,246 @@
+"""What the screens show, as plain rows: engine results turned into text, without Textual.
+
+These functions only select and format numbers the engine computed; the threshold line of the fairness
+chart is read from the rule that judges the metric (the chart shows what the policy checks, nothing more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from auditkit.metrics import MetricReport
+    from auditkit.metrics.result import GroupResult
+    from auditkit.policy.findings import Finding
+    from auditkit.policy.loader import Policy
+
+DASH = "—"
+COUNT_KEYS = frozenset({"n", "tp", "fp", "tn", "fn"})
+
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "pass": ("PASS", "bold green"),
+    "fail": ("FAIL", "bold red"),
+    "inconclusive": ("INCONCLUSIVE", "bold yellow"),
+    "waived": ("WAIVED", "bold cyan"),
+    "error": ("ERROR", "bold magenta"),
+    "not_applicable": ("N/A", "dim"),
+}
+
+
+def status_markup(status: str) -> str:
+    """A coloured badge for an outcome, in Rich markup."""
+    label, style = STATUS_LABELS.get(status, (status.upper(), "bold"))
+    return f"[{style}]{label}[/]"
+
+
+def number(value: Any, digits: int = 4) -> str:
+    """A number as the tables show it: integers with separators, others with ``digits`` decimals."""
+    if value is None:
+        return DASH
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def interval(bounds: Sequence[float] | None, digits: int = 4) -> str:
+    if not bounds:
+        return DASH
+    low, high = bounds
+    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def cell(value: Any) -> str:
+    """A data value in a preview table (``NULL`` for missing values, so they stand out)."""
+    return "NULL" if value is None else str(value)
+
+
+# -- fairness --------------------------------------------------------------------------------------
+
+
+def groupings_to_offer(sensitive: Sequence[str]) -> list[tuple[str, ...]]:
+    """Each sensitive attribute, every pair of them, and all of them together."""
+    offered: list[tuple[str, ...]] = [(column,) for column in sensitive]
+    offered += [tuple(pair) for pair in combinations(sensitive, 2)]
+    if len(sensitive) > 2:
+        offered.append(tuple(sensitive))
+    return offered
+
+
+def grouping_label(grouping: Sequence[str]) -> str:
+    return " × ".join(grouping)
+
+
+def group_metrics(report: MetricReport) -> list[str]:
+    """The metrics of ``report`` that can be compared across groups (not the raw counts)."""
+    return [key for key in report.settings.get("metrics", []) if key not in COUNT_KEYS]
+
+
+@dataclass(frozen=True)
+class FairnessRow:
+    """One group's value of the chosen metric, with its interval, size and disparity."""
+
+    label: str
+    n: int
+    value: float | None
+    ci: tuple[float, float] | None
+    ratio_to_max: float | None
+    difference_to_overall: float | None
+    inconclusive: bool
+    note: str | None
+
+    @property
+    def unknown(self) -> bool:
+        return "unknown" in self.label
+
+
+def fairness_rows(
+    report: MetricReport, grouping: tuple[str, ...], metric: str
+) -> list[FairnessRow]:
+    return [_fairness_row(group, metric) for group in report.groups_by(grouping)]
+
+
+def _fairness_row(group: GroupResult, metric: str) -> FairnessRow:
+    value = group.value(metric)
+    disparity = group.disparity.get(metric, {})
+    note = group.inconclusive_reason or group.reasons.get(metric)
+    return FairnessRow(
+        label=", ".join("unknown" if value is None else str(value) for value in group.group),
+        n=group.n,
+        value=None if value is None else float(value),
+        ci=group.ci.get(metric),
+        ratio_to_max=disparity.get("ratio_to_max"),
+        difference_to_overall=disparity.get("difference_to_overall"),
+        inconclusive=group.inconclusive,
+        note=note,
+    )
+
+
+@dataclass(frozen=True)
+class ThresholdLine:
+    """Where a rule draws the line on the chart of one metric, and which rule it is."""
+
+    value: float
+    label: str
+    op: str = ">="
+
+    def holds(self, observed: float) -> bool:
+        """True when ``observed`` is on the right side of the line."""
+        checks = {
+            ">=": observed >= self.value,
+            ">": observed > self.value,
+            "<=": observed <= self.value,
+            "<": observed < self.value,
+            "==": observed == self.value,
+            "!=": observed != self.value,
+        }
+        return checks.get(self.op, True)
+
+
+def threshold_line(
+    policies: Iterable[Policy],
+    sensitive: tuple[str, ...],
+    grouping: tuple[str, ...],
+    metric: str,
+    rows: Sequence[FairnessRow],
+) -> ThresholdLine | None:
+    """The line the first rule judging ``metric`` by ``grouping`` puts on the metric's scale.
+
+    A ``ratio_to_max`` (or ``min_max_ratio``) parity rule with value v draws v times the highest known
+    group's value (four fifths of the best rate); a ``threshold`` rule by groups draws its value.
+    """
+    from auditkit.policy.kinds.base import groupings_of
+
+    for policy in policies:
+        for rule in policy.rules:
+            spec: Any = rule.spec
+            if getattr(spec, "metric", None) != metric:
+                continue
+            if grouping not in groupings_of(getattr(spec, "by", None), sensitive):
+                continue
+            line = _line_of(spec, rule.id, rows)
+            if line is not None:
+                return line
+    return None
+
+
+def _line_of(spec: Any, rule_id: str, rows: Sequence[FairnessRow]) -> ThresholdLine | None:
+    if spec.kind == "threshold":
+        return ThresholdLine(float(spec.value), f"{rule_id}: {spec.op} {spec.value:g}", spec.op)
+    if spec.kind == "parity" and spec.aggregate in ("ratio_to_max", "min_max_ratio"):
+        known = [row.value for row in rows if row.value is not None and not row.unknown]
+        if not known:
+            return None
+        highest = max(known)
+        return ThresholdLine(
+            float(spec.value) * highest,
+            f"{rule_id}: {spec.value:g} × highest group ({highest:.4f})",
+            spec.op,
+        )
+    return None
+
+
+# -- performance -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricLine:
+    key: str
+    title: str
+    value: Any
+    ci: tuple[float, float] | None
+    reason: str | None
+
+
+def overall_lines(report: MetricReport) -> list[MetricLine]:
+    """Every non-count metric of the whole sample, with its interval or why it is missing."""
+    from auditkit.metrics import METRICS
+
+    overall = report.overall
+    return [
+        MetricLine(
+            key,
+            METRICS[key].title if key in METRICS else key,
+            overall.value(key),
+            overall.ci.get(key),
+            overall.reasons.get(key),
+        )
+        for key in group_metrics(report)
+    ]
+
+
+def confusion_matrix(report: MetricReport) -> dict[str, int | float | None]:
+    overall = report.overall
+    return {cell_key: overall.value(cell_key) for cell_key in ("tp", "fp", "tn", "fn")}
+
+
+# -- policies --------------------------------------------------------------------------------------
+
+
+def findings_by_policy(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
+    """Findings grouped by the policy (or pack) that holds their rule, in evaluation order."""
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.policy_id, []).append(finding)
+    return grouped
+
+
+def policy_titles(policies: Iterable[Policy]) -> dict[str, str]:
+    return {policy.id: policy.title for policy in policies}
+
+
+def editor_target(source: str | None) -> tuple[str, int | None] | None:
+    """``path:line:col`` of a rule -> (path, line), for opening it in an editor."""
+    if not source:
+        return None
+    parts = source.rsplit(":", 2)
+    numbers = [part for part in parts[1:] if part.isdigit()]
+    if len(numbers) == len(parts) - 1 and numbers:
+        return parts[0], int(numbers[0])
+    return source, None

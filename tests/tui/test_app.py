@@ -1,0 +1,279 @@
+"""The terminal UI driven as a user drives it (Pilot), checked against what the screen shows at 80x24.
+
+Every number asserted on screen is computed here independently (DuckDB on the Parquet file, hashlib,
+the command line's JSON), never copied from an earlier run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from auditkit.cli.main import main
+from auditkit.tui.app import AuditApp
+from tests.tui.conftest import run_async, screen_text, settle
+
+pytestmark = pytest.mark.slow
+SIZE = (80, 24)
+
+
+def cli_check(project: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    code = main(["check", "-c", str(project), "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@run_async
+async def test_every_screen_at_80x24(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, document = cli_check(project, capsys)
+    current = project.parent / "applications_2026q3.parquet"
+    app = AuditApp(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        overview = screen_text(app)
+        assert "Verdict: FAIL" in overview and "exit code 1" in overview
+        summary = document["summary"]
+        assert f"PASS {summary['pass']}" in overview and f"FAIL {summary['fail']}" in overview
+        assert hashlib.sha256(current.read_bytes()).hexdigest()[:16] in overview
+        assert "credit-risk 3.2.0" in overview
+
+        await pilot.press("2")
+        await settle(app, pilot)
+        data = screen_text(app)
+        rows = pq.ParquetFile(current).metadata.num_rows
+        assert f"rows 1–100 of {rows:,}" in data
+        first_id = pq.read_table(current, columns=["applicant_id"]).column(0)[0].as_py()
+        assert first_id in data
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert f"rows 101–200 of {rows:,}" in screen_text(app)
+
+        await pilot.press("3")
+        await settle(app, pilot)
+        fairness = screen_text(app)
+        assert "selection_rate by sex" in fairness and "EEOC-4-5: 0.8 × highest group" in fairness
+
+        await pilot.press("4")
+        await settle(app, pilot)
+        performance = screen_text(app)
+        auc = next(r for r in document["rules"] if r["id"] == "PERF-001")["observed"]
+        assert "roc_auc" in performance and f"{auc:.4f}" in performance
+        assert "Confusion matrix" in performance
+
+        await pilot.press("5")
+        await settle(app, pilot)
+        drift = screen_text(app)
+        drift_rule = next(r for r in document["rules"] if r["id"] == "DRIFT-001")
+        income = next(g for g in drift_rule["groups"] if g["group"]["column"] == "income")
+        assert f"{income['observed']:.4f}" in drift and "Data quality" in drift
+
+        await pilot.press("6")
+        await settle(app, pilot)
+        policies = screen_text(app)
+        for rule in document["rules"]:
+            assert rule["id"] in policies
+        first = document["rules"][0]
+        assert f"Observed {first['observed']:.4f}" in policies  # the first rule's details
+        app.screen.query_one("#rule-details").scroll_end(animate=False)
+        await pilot.pause()
+        assert first["references"][0]["clause"] in screen_text(app)
+
+        await pilot.press("7")
+        await settle(app, pilot)
+        assert "written with the first waiver" in screen_text(app)
+
+        for key in "890":
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert "not available in this version" in screen_text(app)
+
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "command palette" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.press("t")
+        assert app.theme == "textual-light"
+
+
+@run_async
+async def test_fairness_screen_shows_the_injected_race_disparity(project: Path) -> None:
+    current = project.parent / "applications_2026q3.parquet"
+    rates = dict(
+        duckdb.sql(
+            f"SELECT race, avg(approved) FROM '{current}' WHERE race IS NOT NULL GROUP BY race"
+        ).fetchall()
+    )
+    ratio = rates["Black"] / max(rates.values())
+    assert 0.45 < ratio < 0.55
+    app = AuditApp(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        screen = app.screen
+        screen.query_one("#grouping").value = ("race",)
+        await settle(app, pilot)
+        text = screen_text(app)
+        black = next(line for line in text.splitlines() if line.strip().startswith("Black"))
+        assert f"{rates['Black']:.4f}" in black and f"{ratio:.3f}" in black
+        assert "┃" in text  # the threshold line crosses the bars
+
+
+@run_async
+async def test_sql_console_refuses_file_access_with_a_clear_message(project: Path) -> None:
+    app = AuditApp(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("s")
+        for query, reason in (
+            ("COPY current TO '/tmp/leak.csv'", "only SELECT queries are allowed"),
+            ("SELECT * FROM read_csv('/etc/passwd')", "Cannot access file"),
+        ):
+            sql = app.screen.query_one("#sql")
+            sql.value = query
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert reason in screen_text(app)
+        app.screen.query_one(
+            "#sql"
+        ).value = "SELECT count(*) AS n FROM current WHERE race = 'Black'"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        expected = duckdb.sql(
+            f"SELECT count(*) FROM '{project.parent / 'applications_2026q3.parquet'}' "
+            "WHERE race = 'Black'"
+        ).fetchall()
+        assert "1 rows" in screen_text(app) and str(expected[0][0]) in screen_text(app)
+
+
+@run_async
+async def test_waiver_created_in_the_ui_waives_the_rule_on_the_command_line(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = AuditApp(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("6")
+        await settle(app, pilot)
+        tree = app.screen.query_one("#rules")
+        node = next(n for n in _leaves(tree) if n.data.rule_id == "DRIFT-001")
+        tree.move_cursor(node)
+        await pilot.pause()
+        await pilot.press("w")
+        await pilot.pause()
+        form = app.screen
+        assert form.query_one("#waiver-rule").value == "DRIFT-001"
+        form.query_one("#waiver-justification").value = "Seasonal shift reviewed (MRC-2026-114)."
+        form.query_one("#waiver-approved_by").value = "jane.roe@example.com"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.session is not None and app.session.check is not None
+        status = {f.rule_id: f.status for f in app.session.check.findings}
+        assert status["DRIFT-001"] == "waived"
+        assert "WAIVED DRIFT-001" in screen_text(app)
+    written = yaml.safe_load((project.parent / "waivers.yaml").read_text())["waivers"]
+    assert [(w["id"], w["rule"]) for w in written] == [("WVR-001", "DRIFT-001")]
+    _, document = cli_check(project, capsys)
+    assert next(r for r in document["rules"] if r["id"] == "DRIFT-001")["status"] == "waived"
+
+
+@run_async
+async def test_invalid_waiver_is_explained_and_nothing_is_written(project: Path) -> None:
+    app = AuditApp(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("7")
+        await settle(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        app.screen.query_one("#waiver-rule").value = "FAIR-001"
+        app.screen.query_one("#waiver-justification").value = "too short"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "justification" in text and "at least 10 characters" in text
+    assert not (project.parent / "waivers.yaml").exists()
+
+
+@run_async
+async def test_editing_a_policy_in_the_editor_reruns_the_check(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An "editor" that raises PERF-001's threshold above the model's AUC.
+    editor = project.parent / "editor.py"
+    editor.write_text(
+        "import sys, pathlib\n"
+        "path = pathlib.Path(sys.argv[-1])\n"
+        "path.write_text(path.read_text().replace('value: 0.75', 'value: 0.99'))\n"
+    )
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setattr(AuditApp, "suspend", lambda self: nullcontext())
+    app = AuditApp(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.session is not None and app.session.check is not None
+        before = {f.rule_id: f.status for f in app.session.check.findings}
+        await pilot.press("6")
+        await settle(app, pilot)
+        tree = app.screen.query_one("#rules")
+        tree.move_cursor(next(n for n in _leaves(tree) if n.data.rule_id == "PERF-001"))
+        await pilot.pause()
+        await pilot.press("e")
+        await settle(app, pilot)
+        after = {f.rule_id: f.status for f in app.session.check.findings}
+    assert before["PERF-001"] == "pass" and after["PERF-001"] == "fail"
+
+
+@run_async
+async def test_start_screen_writes_a_project_and_opens_it(project: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    data = folder / "applications.parquet"
+    data.write_bytes((project.parent / "applications_2026q3.parquet").read_bytes())
+    app = AuditApp(None, folder=folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "no auditkit.yaml here" in screen_text(app)
+        app.screen.query_one("#data").value = str(data)
+        app.screen.query_one("#data").focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.query_one("#label").value == "defaulted"
+        assert set(screen.query_one("#sensitive").selected) >= {"sex", "race"}
+        screen.query_one("#positive_label").value = "0"
+        screen.query_one("#policies").select("builtin:eeoc-four-fifths")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.session is not None and app.session.check is not None
+        assert "Verdict:" in screen_text(app)
+    written = yaml.safe_load((folder / "auditkit.yaml").read_text())
+    assert written["data"]["current"] == "applications.parquet"
+    assert written["policies"] == ["builtin:eeoc-four-fifths"]
+
+
+@run_async
+async def test_a_broken_project_file_is_a_message_not_a_crash(tmp_path: Path) -> None:
+    broken = tmp_path / "auditkit.yaml"
+    broken.write_text("data: {current: missing.parquet}\ncolumns: {label: [oops\n")
+    app = AuditApp(broken, folder=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.session is None
+        assert "no auditkit.yaml here" in screen_text(app) or app.current_mode == "start"
+        assert any("auditkit.yaml" in str(n.message) for n in app._notifications)
+
+
+def _leaves(tree: Any) -> list[Any]:
+    return [leaf for branch in tree.root.children for leaf in branch.children]
