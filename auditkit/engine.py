@@ -368,7 +368,7 @@ def _gather_evidence(
         )
         sandbox = SqlSandbox.over(datasets)
     explanations, missing = (
-        explain_project(loaded, progress=progress)
+        explain_project(loaded, progress=progress, **_explain_options(requirements))
         if requirements.needs_explanations
         else (None, None)
     )
@@ -384,6 +384,15 @@ def _gather_evidence(
         explanations=explanations,
         explanations_missing=missing,
     )
+
+
+def _explain_options(requirements: Plan) -> dict[str, Any]:
+    """More reasons per declined row than the explainer's default when a rule asks for them."""
+    from auditkit.explain import DEFAULT_REASONS
+
+    if requirements.reason_count is None:
+        return {}
+    return {"reasons": max(requirements.reason_count, DEFAULT_REASONS)}
 
 
 def evidence_groupings(

@@ -26,7 +26,7 @@ from auditkit.explain.attributions import (
 )
 from auditkit.explain.groups import global_importance, group_attributions
 from auditkit.explain.proxy import proxy_risks
-from auditkit.explain.reasons import agreement, count_codes, row_reasons
+from auditkit.explain.reasons import agreement, count_codes, count_patterns, row_reasons
 from auditkit.explain.report import (
     ExplanationReport,
     FeatureImportance,
@@ -177,6 +177,7 @@ def _reason_codes(
         ),
         stability=stability,
         decision=decision,
+        patterns=count_patterns(first),
     )
 
 

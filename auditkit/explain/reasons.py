@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy
 
-from auditkit.explain.report import ReasonCount, ReasonStability
+from auditkit.explain.report import ReasonCount, ReasonPattern, ReasonStability
 
 if TYPE_CHECKING:
     import pandas
@@ -78,6 +78,15 @@ def count_codes(reasons: list[list[Reason]]) -> tuple[ReasonCount, ...]:
         for (code, feature, direction), count in sorted(
             counts.items(), key=lambda item: (-item[1], item[0])
         )
+    )
+
+
+def count_patterns(reasons: list[list[Reason]]) -> tuple[ReasonPattern, ...]:
+    """Rows counted by the ordered features of their reasons, most frequent first."""
+    counts = Counter(tuple(reason.feature for reason in row) for row in reasons)
+    return tuple(
+        ReasonPattern(features, rows)
+        for features, rows in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     )
 
 

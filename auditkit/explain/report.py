@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +171,18 @@ class ReasonCount:
 
 
 @dataclass(frozen=True)
+class ReasonPattern:
+    """Declined sample rows that received the same reasons in the same order."""
+
+    features: tuple[str, ...]
+    """The features of the reasons, most adverse first (empty: no feature lowered the score)."""
+    rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(self.features), "rows": self.rows}
+
+
+@dataclass(frozen=True)
 class ReasonStability:
     rows: int
     """Declined rows explained a second time."""
@@ -203,6 +216,20 @@ class ReasonCodes:
     stability: ReasonStability | None
     decision: str
     """Where the decision came from."""
+    patterns: tuple[ReasonPattern, ...] = ()
+    """Every declined row's reasons, counted by their ordered feature list (most frequent first):
+    what per-row checks (how many rows get k reasons, which name a feature) are computed from."""
+
+    def rows_with_reasons(self, count: int) -> int:
+        """Declined rows with at least ``count`` adverse reasons."""
+        return sum(pattern.rows for pattern in self.patterns if len(pattern.features) >= count)
+
+    def rows_naming(self, features: Collection[str], top_k: int) -> int:
+        """Declined rows whose ``top_k`` principal reasons include one of ``features``."""
+        wanted = set(features)
+        return sum(
+            pattern.rows for pattern in self.patterns if wanted & set(pattern.features[:top_k])
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -210,6 +237,7 @@ class ReasonCodes:
             "decision": self.decision,
             "declined_rows": self.declined_rows,
             "codes": [code.to_dict() for code in self.codes],
+            "patterns": [pattern.to_dict() for pattern in self.patterns],
             "examples": [dict(example) for example in self.examples],
             "stability": self.stability.to_dict() if self.stability else None,
         }

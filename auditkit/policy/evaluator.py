@@ -33,7 +33,9 @@ class Plan:
     drift_score: bool = False
     """A drift rule names ``$score``: measure the score column's drift too."""
     needs_explanations: bool = False
-    """SHAP attributions of the model (``attribution`` and ``proxy`` rules)."""
+    """SHAP attributions of the model (``attribution``, ``proxy`` and ``reasons`` rules)."""
+    reason_count: int | None = None
+    """The most principal reasons a ``reasons`` rule asks of each declined row."""
     confidence: float = 0.95
     columns: frozenset[str] = field(default_factory=frozenset)
     """Columns the rules name (checked against the data before anything is computed)."""
@@ -67,10 +69,18 @@ def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
         needs_quality="data_quality" in kinds,
         needs_sql="sql" in kinds,
         drift_score=any(_names_score(rule) for rule in rules_of(policies)),
-        needs_explanations=bool(kinds & {"attribution", "proxy"}),
+        needs_explanations=bool(kinds & {"attribution", "proxy", "reasons"}),
+        reason_count=_reason_count(policies),
         confidence=confidence,
         columns=frozenset(columns),
     )
+
+
+def _reason_count(policies: Sequence[Policy]) -> int | None:
+    from auditkit.policy.kinds.reasons import ReasonsRule
+
+    asked = [rule.spec.top_k for rule in rules_of(policies) if isinstance(rule.spec, ReasonsRule)]
+    return max(asked, default=None)
 
 
 def _names_score(rule: Rule) -> bool:

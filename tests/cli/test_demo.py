@@ -63,6 +63,10 @@ def test_demo_writes_every_output_and_reports_the_findings(
         "REGB-NO-PROXY",  # region stands in for race: the sample's injected proxy
     }
     assert rules["REGB-APPROVAL-RATIO"]["enforcement"] == "advisory"
+    # The sample model's reasons are available and stable, and never a sensitive attribute (region,
+    # its proxy for race, is caught by REGB-NO-PROXY).
+    for rule_id in ("REGB-REASONS-AVAILABLE", "REGB-REASONS-STABLE", "REGB-REASONS-NOT-PROHIBITED"):
+        assert rules[rule_id]["status"] == "pass", rules[rule_id]["message"]
     proxy = rules["REGB-NO-PROXY"]
     assert "region" in proxy["message"], "the injected proxy is named"
     assert "policy check (sample_data/policies/baseline.yaml, builtin:eeoc-four-fifths, " in printed

@@ -63,7 +63,7 @@ def test_all_mistakes_are_reported_at_once_with_positions(tmp_path: Path) -> Non
     lines = str(caught.value).splitlines()
     assert (
         lines[0]
-        == f"{path}:5:31: unknown rule kind 'treshold'; did you mean 'threshold'? (kinds: threshold, parity, coverage, drift, data_quality, sql, disclosure, attribution, proxy)"
+        == f"{path}:5:31: unknown rule kind 'treshold'; did you mean 'threshold' or 'reasons'? (kinds: threshold, parity, coverage, drift, data_quality, sql, disclosure, attribution, proxy, reasons)"
     )
     assert (
         lines[1]

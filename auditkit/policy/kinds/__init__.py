@@ -15,6 +15,7 @@ from auditkit.policy.kinds import (
     drift,
     parity,
     proxy,
+    reasons,
     sql,
     threshold,
 )
@@ -30,6 +31,7 @@ _MODULES: dict[str, tuple[ModuleType, type[RuleCommon]]] = {
     "disclosure": (disclosure, disclosure.DisclosureRule),
     "attribution": (attribution, attribution.AttributionRule),
     "proxy": (proxy, proxy.ProxyRule),
+    "reasons": (reasons, reasons.ReasonsRule),
 }
 
 RULE_MODELS: dict[str, type[RuleCommon]] = {name: model for name, (_, model) in _MODULES.items()}

@@ -3,7 +3,8 @@
 Importance is the mean |SHAP value| of each model input over a seeded sample of the current data,
 stratified by the sensitive groups (``auditkit explain`` shows it). Two forms, alone or together:
 ``top_k`` with ``forbid`` fails when a forbidden feature is among the ``top_k`` most important inputs
-(a feature the model does not use, or whose attributions are all zero, is never among them);
+(a feature the model does not use, or whose attributions are all zero, is never among them;
+``$sensitive`` in ``forbid`` is each of the project's sensitive attributes);
 ``features`` with ``max_share`` fails when those features together hold more than ``max_share`` of the
 total attribution. Without a model the rule is ``not_applicable``.
 
@@ -25,6 +26,7 @@ from pydantic import Field, model_validator
 
 from auditkit.policy.evidence import Evidence, combine, finding, format_number
 from auditkit.policy.findings import Finding, GroupOutcome, Outcome
+from auditkit.policy.kinds.base import expand_sensitive
 from auditkit.policy.model import RuleCommon
 from auditkit.policy.rule import Rule
 
@@ -37,7 +39,8 @@ class AttributionRule(RuleCommon):
     top_k: int | None = Field(default=None, ge=1)
     """How many of the most important features ``forbid`` applies to."""
     forbid: list[str] | None = None
-    """Features that must not be among the ``top_k`` most important."""
+    """Features that must not be among the ``top_k`` most important; ``$sensitive`` is the project's
+    sensitive attributes."""
     features: list[str] | None = None
     """A feature set whose share of total attribution is bounded by ``max_share``."""
     max_share: float | None = Field(default=None, ge=0, le=1)
@@ -64,7 +67,8 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     messages: list[str] = []
     observed: float | None = None
     if spec.top_k is not None and spec.forbid is not None:
-        groups += _forbidden_ranks(report, spec.forbid, spec.top_k)
+        forbid = expand_sensitive(spec.forbid, evidence.sensitive)
+        groups += _forbidden_ranks(report, forbid, spec.top_k)
         messages.append(_top_k_message(report, groups, spec.top_k))
     if spec.features is not None and spec.max_share is not None:
         share_outcome = _share(report, spec.features, spec.max_share)

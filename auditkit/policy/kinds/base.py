@@ -56,6 +56,15 @@ def groupings_of(
     return list(dict.fromkeys(result))
 
 
+def expand_sensitive(names: list[str], sensitive: tuple[str, ...]) -> list[str]:
+    """A feature list with ``$sensitive`` replaced by the project's sensitive attributes:
+    ``[$sensitive, region]`` -> ``[sex, race, region]``, each name once, in order."""
+    expanded: list[str] = []
+    for name in names:
+        expanded += list(sensitive) if name == SENSITIVE else [name]
+    return list(dict.fromkeys(expanded))
+
+
 def known_metric(metric: str, allowed: Any) -> str:
     from auditkit.yamlsource import did_you_mean
 
