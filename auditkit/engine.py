@@ -398,15 +398,18 @@ def _explain_options(requirements: Plan) -> dict[str, Any]:
 def evidence_groupings(
     rule_groupings: Sequence[tuple[str, ...]], sensitive: Sequence[str]
 ) -> list[tuple[str, ...]]:
-    """The groupings the rules need, plus every sensitive attribute alone and their intersection.
+    """The groupings the rules need, plus every sensitive attribute alone and the intersection of the
+    first two (sex x race, say: the intersection NYC LL144 and most fairness reviews tabulate).
 
-    The stored run is what the report and the reviewer read later: it should show every group, not
-    only those a rule happened to name. Extra grouping sets cost little (one scan for all of them).
+    The stored run is what the report and the reviewer read later: it should show every group, not only
+    those a rule happened to name. Extra grouping sets cost little to compute (one scan for all of them),
+    but every group is kept in each run of the trail, so wider intersections are left to rules that ask
+    for them (``by: [[a, b, c]]`` or ``$intersection``).
     """
     groupings = dict.fromkeys(rule_groupings)
     groupings |= dict.fromkeys((column,) for column in sensitive)
     if len(sensitive) > 1:
-        groupings[tuple(sensitive)] = None
+        groupings[tuple(sensitive[:2])] = None
     return list(groupings)
 
 
