@@ -8,6 +8,7 @@ Every field can be given or overridden on the command line (:class:`Overrides`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -88,6 +89,13 @@ class ReportSection(_Section):
     """Report title."""
     organisation: str | None = None
     """Organisation named on the cover."""
+    auditor: str | None = None
+    """Independent auditor who conducted the audit (named in a NYC Local Law 144 summary)."""
+    data_source: str | None = None
+    """Source and explanation of the data audited: whose historical data, which period, or why test
+    data was used (NYC Local Law 144 summary, 6 RCNY 5-303)."""
+    distribution_date: date | str | None = None
+    """Date the audited tool was first distributed or put in use (NYC Local Law 144 summary)."""
 
 
 class ProjectFile(_Section):
@@ -233,7 +241,7 @@ def _resolve(parsed: ProjectFile, config: Path) -> Project:
         policies=tuple(_policy_reference(policy, base) for policy in parsed.policies),
         waivers=_absolute(parsed.waivers, base) if parsed.waivers else None,
         store=_absolute(parsed.store, base),
-        report=parsed.report.model_dump(exclude_none=True),
+        report=parsed.report.model_dump(mode="json", exclude_none=True),
     )
 
 

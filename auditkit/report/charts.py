@@ -25,6 +25,7 @@ INK = "#1f2933"
 LINE_COLOURS = ("#c77800", FAIL_COLOUR)
 WIDTH_INCHES = 6.6
 ROW_INCHES = 0.28
+CROWDED_ROWS = 16
 STYLE: dict[str, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "auditkit-report",
@@ -57,7 +58,9 @@ def _style() -> Iterator[None]:
 def _figure(rows: int) -> Figure:
     from matplotlib.figure import Figure
 
-    height = max(1.6, 0.75 + ROW_INCHES * rows)
+    # Long charts get thinner rows so that they still fit on one page.
+    row = ROW_INCHES if rows <= CROWDED_ROWS else ROW_INCHES * 0.7
+    height = max(1.6, 0.75 + row * rows)
     return Figure(figsize=(WIDTH_INCHES, height), layout="constrained")
 
 

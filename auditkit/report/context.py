@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from pathlib import PurePath
 from typing import Any
 
 from auditkit.errors import AuditkitError
@@ -24,6 +25,7 @@ from auditkit.report.evidence import (
     performance_section,
     quality_section,
 )
+from auditkit.report.ll144 import ll144_section
 
 STATUS_WORDS: dict[str, str] = {
     "pass": "Passed",
@@ -32,6 +34,7 @@ STATUS_WORDS: dict[str, str] = {
     "waived": "Waived",
     "error": "Not evaluated (error)",
     "not_applicable": "Not applicable",
+    "reported": "Reported",
 }
 OP_WORDS: dict[str, str] = {
     ">=": "at least",
@@ -60,6 +63,18 @@ VERDICT_MEANING: dict[str, str] = {
         "relied on until the problems listed below are fixed and the audit is run again."
     ),
 }
+AGGREGATE_WORDS: dict[str, str] = {
+    "ratio to max": "{title} of each group divided by the highest group's",
+    "ratio to reference": "{title} of each group divided by the reference group's",
+    "difference to reference": "difference in {title} between each group and the reference group",
+    "max min difference": "gap in {title} between the highest and the lowest group",
+    "min max ratio": "lowest group's {title} divided by the highest group's",
+}
+"""How a finding aggregates a metric across groups, in words a non-specialist reads (``{title}`` is
+the metric's name); an aggregate not listed here is shown as the finding words it."""
+NEEDS_ATTENTION = ("fail", "inconclusive", "error", "waived")
+GROUPS_NAMED = 20
+"""Up to this many groups left out of a rule's table are named; more are counted."""
 GROUPS_SHOWN_IN_FULL = 8
 """A rule's group table lists passing groups too up to this many groups (all are in the fairness,
 drift and quality sections)."""
@@ -78,12 +93,18 @@ def build_context(
     if missing:
         raise RunDocumentError(f"the run document has no {', '.join(missing)}")
     result = run["result"]
-    rules = [rule_entry(rule) for rule in result.get("rules", [])]
+    place = PathDisplay.of(run)
+    rules = [rule_entry(rule, place) for rule in result.get("rules", [])]
     created = parse_time(run["created"])
     return {
         "cover": cover(run, created),
         "summary": executive_summary(run, rules),
-        "scope": scope(run),
+        "ll144": ll144_section(
+            run,
+            audit_date=long_date(created.date()),
+            data_file=place.shown((result.get("inputs", {}).get("current") or {}).get("path")),
+        ),
+        "scope": scope(run, place),
         "rules": rules,
         "fairness": fairness_section(run.get("metrics"), result.get("rules", [])),
         "performance": performance_section(run.get("metrics"), run["project"].get("columns") or {}),
@@ -93,8 +114,49 @@ def build_context(
         "waivers": waiver_entries(rules, created.date()),
         "signoffs": [signoff_entry(record) for record in signoffs],
         "methodology": methodology(run),
-        "reproducibility": reproducibility(run),
+        "reproducibility": reproducibility(run, place),
     }
+
+
+class PathDisplay:
+    """Paths as a reader knows them: relative to the project's folder, ``builtin:NAME`` for a pack
+    shipped with auditkit, else the file's name (its sha256 identifies it; a machine's absolute
+    path means nothing to a reader)."""
+
+    def __init__(self, project_dir: PurePath | None, builtin_dirs: tuple[PurePath, ...]) -> None:
+        self.project_dir = project_dir
+        self.builtin_dirs = builtin_dirs
+
+    @classmethod
+    def of(cls, run: Mapping[str, Any]) -> PathDisplay:
+        from auditkit.resources import policies_dir
+
+        project_file = run["project"].get("path")
+        project_dir = PurePath(project_file).parent if project_file else None
+        return cls(project_dir, (PurePath(policies_dir()),))
+
+    def shown(self, path: str | None) -> str | None:
+        if not path:
+            return path
+        where = PurePath(path)
+        if not where.is_absolute():
+            return path
+        if any(where.is_relative_to(folder) for folder in self.builtin_dirs) or (
+            "_resources" in where.parts and where.parent.name == "policies"
+        ):
+            return f"builtin:{where.stem}"
+        if self.project_dir is not None and where.is_relative_to(self.project_dir):
+            return where.relative_to(self.project_dir).as_posix()
+        return where.name
+
+    def source(self, source: str | None) -> str | None:
+        """``policies/baseline.yaml, line 17``: a rule's ``file:line:column`` for a reader."""
+        if not source:
+            return source
+        match = re.match(r"^(?P<path>.*?):(?P<line>\d+)(?::\d+)?$", source)
+        if match is None:
+            return self.shown(source)
+        return f"{self.shown(match['path'])}, line {match['line']}"
 
 
 def parse_time(text: str) -> datetime:
@@ -131,7 +193,7 @@ def cover(run: Mapping[str, Any], created: datetime) -> dict[str, Any]:
     }
 
 
-def rule_entry(rule: Mapping[str, Any]) -> dict[str, Any]:
+def rule_entry(rule: Mapping[str, Any], place: PathDisplay | None = None) -> dict[str, Any]:
     """One rule's finding, with the plain-language sentence the summary and the results table use."""
     groups = [group_entry(group) for group in rule.get("groups", [])]
     metric = rule.get("metric")
@@ -153,14 +215,12 @@ def rule_entry(rule: Mapping[str, Any]) -> dict[str, Any]:
         "message": rule.get("message", ""),
         "groups": groups,
         "shown_groups": shown_groups(groups),
-        "passing_not_shown": [
-            group["label"] for group in groups if group not in shown_groups(groups)
-        ],
+        "not_shown": not_shown_note(groups),
         "failing_groups": [group for group in groups if group["status"] == "fail"],
         "references": [reference_entry(reference) for reference in rule.get("references", [])],
         "remediation": rule.get("remediation"),
         "waiver": rule.get("waiver"),
-        "source": rule.get("source"),
+        "source": place.source(rule.get("source")) if place else rule.get("source"),
     }
 
 
@@ -178,7 +238,8 @@ def measured_quantity(rule: Mapping[str, Any]) -> str:
     if message.startswith(metric):
         aggregate = re.match(r"^(.*?) (?:for|of|is) ", message[len(metric) :])
         if aggregate and aggregate[1].strip():
-            return f"{title} {aggregate[1].strip()}"
+            words = AGGREGATE_WORDS.get(aggregate[1].strip(), "{title} " + aggregate[1].strip())
+            return words.format(title=title)
     return title
 
 
@@ -190,10 +251,28 @@ def in_sentence(title: str) -> str:
 
 
 def shown_groups(groups: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every group when there are few; otherwise the ones that did not pass (the rest are named)."""
+    """Every group when there are few; otherwise the ones that need attention (the rest are summed
+    up by :func:`not_shown_note`)."""
     if len(groups) <= GROUPS_SHOWN_IN_FULL:
         return list(groups)
-    return [group for group in groups if group["status"] != "pass"]
+    return [group for group in groups if group["status"] in NEEDS_ATTENTION]
+
+
+def not_shown_note(groups: Sequence[dict[str, Any]]) -> str:
+    """``Also passed: sex=Female, sex=Male.``; the groups left out of a long table, named when few,
+    counted by outcome when many."""
+    hidden = [group for group in groups if group not in shown_groups(groups)]
+    if not hidden:
+        return ""
+    if len(hidden) <= GROUPS_NAMED and all(group["status"] == "pass" for group in hidden):
+        return f"Also passed: {', '.join(group['label'] for group in hidden)}."
+    counts: dict[str, int] = {}
+    for group in hidden:
+        counts[group["status"]] = counts.get(group["status"], 0) + 1
+    outcomes = ", ".join(
+        f"{count} {STATUS_WORDS.get(status, status).lower()}" for status, count in counts.items()
+    )
+    return f"{len(hidden)} further groups not listed here ({outcomes}); every group's figures are in results.json."
 
 
 def requirement(rule: Mapping[str, Any]) -> str:
@@ -245,6 +324,7 @@ def executive_summary(run: Mapping[str, Any], rules: Sequence[Mapping[str, Any]]
         "inconclusive": [rule for rule in rules if rule["status"] == "inconclusive"],
         "errors": [rule for rule in rules if rule["status"] == "error"],
         "not_applicable": [rule for rule in rules if rule["status"] == "not_applicable"],
+        "reported": [rule for rule in rules if rule["status"] == "reported"],
         "meaning": VERDICT_MEANING.get(status, VERDICT_MEANING["error"]).format(
             count=len(failed), fail_on=result.get("fail_on", "high")
         ),
@@ -316,36 +396,32 @@ def canonical_json(document: Any) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def reproducibility(run: Mapping[str, Any]) -> dict[str, Any]:
+def reproducibility(run: Mapping[str, Any], place: PathDisplay) -> dict[str, Any]:
     """Tool versions, seeds and hashes: what someone needs to recompute this audit."""
     result = run["result"]
     inputs = result.get("inputs", {})
-    hashes = [
-        {"what": f"{role} data", "path": entry.get("path", ""), "sha256": entry.get("sha256", "")}
+    recorded = [
+        (f"{role} data", entry)
         for role, entry in inputs.items()
         if role in ("current", "reference")
     ]
     if "model" in inputs:
-        model = inputs["model"]
-        hashes.append(
-            {"what": "model", "path": model.get("path", ""), "sha256": model.get("sha256", "")}
-        )
-    hashes += [
-        {
-            "what": f"policy {policy.get('id')} {policy.get('version') or ''}".strip(),
-            "path": policy.get("path") or "",
-            "sha256": policy.get("sha256") or "",
-        }
+        recorded.append(("model", inputs["model"]))
+    recorded += [
+        (f"policy {policy.get('id')} {policy.get('version') or ''}".strip(), policy)
         for policy in result.get("policies", [])
     ]
     if "waivers" in inputs:
-        hashes.append(
-            {
-                "what": "waivers",
-                "path": inputs["waivers"].get("path", ""),
-                "sha256": inputs["waivers"].get("sha256", ""),
-            }
-        )
+        recorded.append(("waivers", inputs["waivers"]))
+    hashes = [
+        {
+            "what": what,
+            "path": place.shown(entry.get("path")) or "",
+            "recorded_path": entry.get("path") or "",
+            "sha256": entry.get("sha256") or "",
+        }
+        for what, entry in recorded
+    ]
     return {
         "run_id": run["run_id"],
         "created": run["created"],
@@ -389,13 +465,13 @@ def settings(run: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def scope(run: Mapping[str, Any]) -> dict[str, Any]:
+def scope(run: Mapping[str, Any], place: PathDisplay) -> dict[str, Any]:
     result = run["result"]
     inputs = result.get("inputs", {})
     datasets = [
         {
             "role": role,
-            "path": entry.get("path", ""),
+            "path": place.shown(entry.get("path", "")),
             "rows": entry.get("rows"),
             "files": entry.get("files"),
             "sha256": entry.get("sha256", ""),
@@ -407,9 +483,9 @@ def scope(run: Mapping[str, Any]) -> dict[str, Any]:
     columns = run["project"].get("columns") or {}
     return {
         "datasets": datasets,
-        "model": inputs.get("model"),
-        "policies": result.get("policies", []),
-        "waivers": inputs.get("waivers"),
+        "model": shown_path(inputs.get("model"), place),
+        "policies": [shown_path(policy, place) for policy in result.get("policies", [])],
+        "waivers": shown_path(inputs.get("waivers"), place),
         "columns": [
             {
                 "role": role.replace("_", " "),
@@ -418,5 +494,12 @@ def scope(run: Mapping[str, Any]) -> dict[str, Any]:
             for role, value in columns.items()
             if value not in (None, [], "")
         ],
-        "project_path": run["project"].get("path"),
+        "project_path": place.shown(run["project"].get("path")),
     }
+
+
+def shown_path(entry: Mapping[str, Any] | None, place: PathDisplay) -> dict[str, Any] | None:
+    """An input's record with its path as a reader knows it."""
+    if entry is None:
+        return None
+    return {**entry, "path": place.shown(entry.get("path"))}

@@ -15,6 +15,9 @@ FOUR_FIFTHS = 0.8
 """The impact-ratio line drawn when no policy rule sets one (EEOC 29 CFR 1607.4(D))."""
 GROUP_TABLE_METRICS = ("selection_rate", "tpr", "fpr")
 """The group rates every fairness table shows (when the run computed them)."""
+READABLE_GROUP_SIZE = 30
+"""An intersectional group with fewer rows is listed compactly, not charted: its rates' intervals are
+too wide to read (the minimum the built-in eeoc-four-fifths pack asks for before comparing groups)."""
 PSI_MODERATE, PSI_SIGNIFICANT = 0.1, 0.25
 """The common reading of PSI: below 0.1 stable, 0.1-0.25 a moderate shift, above 0.25 significant."""
 
@@ -28,9 +31,13 @@ def fairness_section(
     settings = metrics.get("settings") or {}
     computed = set(settings.get("metrics") or [])
     rates = [key for key in GROUP_TABLE_METRICS if key in computed]
+    readable = max(READABLE_GROUP_SIZE, int(settings.get("min_group_size") or 0))
     groupings = [
         grouping_entry(entry, metrics.get("groups", []), rates, rules)
         for entry in metrics.get("fairness", [])
+    ]
+    intersections = [
+        condensed(grouping, readable) for grouping in groupings if len(grouping["by"]) > 1
     ]
     return {
         "computed": True,
@@ -38,7 +45,8 @@ def fairness_section(
         "min_group_size": settings.get("min_group_size"),
         "rates": [{"key": key, "title": METRICS[key].title} for key in rates],
         "attributes": [grouping for grouping in groupings if len(grouping["by"]) == 1],
-        "intersections": [grouping for grouping in groupings if len(grouping["by"]) > 1],
+        "intersections": intersections,
+        "readable_group_size": readable,
         "unknown": unknown_counts(metrics),
     }
 
@@ -72,6 +80,38 @@ def grouping_entry(
             "threshold_label": threshold_source,
         },
         "threshold": threshold,
+    }
+
+
+def condensed(grouping: dict[str, Any], readable: int) -> dict[str, Any]:
+    """An intersection's table and chart for a reader: the groups with enough rows, lowest impact
+    ratio first; the smaller ones (too uncertain to read one by one) in a compact list after them."""
+    known = [row for row in grouping["rows"] if not row["unknown"]]
+    shown = sorted(
+        (row for row in known if (row["n"] or 0) >= readable),
+        key=lambda row: (row["impact_ratio"] is None, row["impact_ratio"] or 0.0, row["label"]),
+    )
+    small = sorted(
+        (row for row in known if (row["n"] or 0) < readable),
+        key=lambda row: (-(row["n"] or 0), row["label"]),
+    )
+    unknown = [row for row in grouping["rows"] if row["unknown"]]
+    chart = grouping["chart"]
+    return {
+        **grouping,
+        "rows": shown,
+        "small": small,
+        "unknown_rows": unknown,
+        "unknown_total": sum(row["n"] or 0 for row in unknown),
+        "group_count": len(grouping["rows"]),
+        "chart": {
+            **chart,
+            "title": f"{chart['title']}, groups of at least {readable} rows",
+            "labels": [row["label"] for row in shown],
+            "values": [row["impact_ratio"] for row in shown],
+            "intervals": [row["impact_interval"] for row in shown],
+            "inconclusive": [row["inconclusive"] for row in shown],
+        },
     }
 
 
@@ -296,12 +336,141 @@ def quality_cell(check: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
+PROXIES_SHOWN = 10
+"""Proxy pairs listed in full (highest risk first); the rest are counted."""
+GROUP_DIFFERENCES_SHOWN = 10
+EXPLANATION_KEYS = (
+    "method",
+    "sample",
+    "expected_value",
+    "importance",
+    "groups",
+    "group_differences",
+    "proxies",
+    "reasons",
+    "timings",
+)
+"""The parts of a stored explanation laid out by name; any other part is shown as a plain table."""
+
+
 def explainability_section(explanations: Any) -> dict[str, Any]:
-    """Tables of whatever the explainability module recorded; a note when it did not run."""
-    if not explanations:
+    """SHAP importance, per-group attribution, proxy risks and reason codes, as the run recorded them."""
+    if not explanations or not isinstance(explanations, Mapping):
         return {"computed": False, "tables": [], "facts": [], "importance": None}
-    tables, facts = [], []
-    for key, value in explanations.items() if isinstance(explanations, Mapping) else ():
+    importance = [row for row in explanations.get("importance") or [] if isinstance(row, Mapping)]
+    features = [str(row["feature"]) for row in importance if row.get("feature") is not None]
+    proxies = sorted(
+        (row for row in explanations.get("proxies") or [] if isinstance(row, Mapping)),
+        key=lambda row: -(row.get("risk") or 0.0),
+    )
+    differences = [
+        row for row in explanations.get("group_differences") or [] if isinstance(row, Mapping)
+    ]
+    return {
+        "computed": True,
+        "facts": method_facts(explanations),
+        "importance": importance_chart(explanations),
+        "importance_rows": importance,
+        "group_tables": group_attribution_tables(explanations.get("groups"), features),
+        "differences": differences[:GROUP_DIFFERENCES_SHOWN],
+        "differences_left": max(0, len(differences) - GROUP_DIFFERENCES_SHOWN),
+        "proxies": proxies[:PROXIES_SHOWN],
+        "proxies_left": max(0, len(proxies) - PROXIES_SHOWN),
+        "reasons": reason_summary(explanations.get("reasons")),
+        "tables": other_tables(explanations),
+    }
+
+
+def method_facts(explanations: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """How the attributions were computed: explainer, model output, sample and its seed."""
+    method = explanations.get("method") or {}
+    sample = explanations.get("sample") or {}
+    facts = [
+        {"name": "Explainer", "value": method.get("explainer")},
+        {"name": "Model", "value": method.get("model")},
+        {"name": "Attributions are in", "value": method.get("output")},
+    ]
+    if sample.get("rows") is not None:
+        strata = (
+            f", stratified by {', '.join(sample['stratified_by'])}"
+            if sample.get("stratified_by")
+            else ""
+        )
+        facts.append(
+            {
+                "name": "Sample",
+                "value": f"{sample['rows']:,} of {sample.get('population_rows') or 0:,} rows"
+                f"{strata}, weighted back to the population (seed {sample.get('seed')})",
+            }
+        )
+    if method.get("additive") is not None:
+        facts.append(
+            {
+                "name": "Additivity check",
+                "value": "attributions add up to the model output"
+                if method["additive"]
+                else "attributions do not add up to the model output: read them with caution",
+            }
+        )
+    for note in method.get("notes") or []:
+        facts.append({"name": "Note", "value": note})
+    return [fact for fact in facts if fact["value"] not in (None, "")]
+
+
+def group_attribution_tables(groups: Any, features: Sequence[str]) -> list[dict[str, Any]]:
+    """Per sensitive attribute, a table of mean |SHAP| per feature (rows) and group (columns)."""
+    by_attribute: dict[str, list[Mapping[str, Any]]] = {}
+    for group in groups or []:
+        if isinstance(group, Mapping) and isinstance(group.get("mean_abs"), Mapping):
+            by_attribute.setdefault(str(group.get("attribute")), []).append(group)
+    tables = []
+    for attribute, members in by_attribute.items():
+        listed = list(features) or list(dict.fromkeys(f for g in members for f in g["mean_abs"]))
+        tables.append(
+            {
+                "attribute": attribute,
+                "groups": [
+                    {
+                        "label": "unknown" if group.get("unknown") else str(group.get("group")),
+                        "rows": group.get("rows"),
+                    }
+                    for group in members
+                ],
+                "rows": [
+                    {
+                        "feature": feature,
+                        "values": [group["mean_abs"].get(feature) for group in members],
+                    }
+                    for feature in listed
+                ],
+            }
+        )
+    return tables
+
+
+def reason_summary(reasons: Any) -> dict[str, Any] | None:
+    """The principal reasons given for adverse decisions, most frequent first."""
+    if not isinstance(reasons, Mapping):
+        return None
+    codes = sorted(
+        (code for code in reasons.get("codes") or [] if isinstance(code, Mapping)),
+        key=lambda code: -(code.get("rows") or 0),
+    )
+    return {
+        "k": reasons.get("k"),
+        "declined_rows": reasons.get("declined_rows"),
+        "decision": reasons.get("decision"),
+        "codes": codes,
+        "stability": reasons.get("stability"),
+    }
+
+
+def other_tables(explanations: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Parts of the explanation this report does not know by name, as plain tables."""
+    tables = []
+    for key, value in explanations.items():
+        if key in EXPLANATION_KEYS:
+            continue
         if isinstance(value, list) and value and all(isinstance(row, Mapping) for row in value):
             header = list(dict.fromkeys(column for row in value for column in row))
             tables.append(
@@ -311,39 +480,43 @@ def explainability_section(explanations: Any) -> dict[str, Any]:
                     "rows": [[row.get(column) for column in header] for row in value],
                 }
             )
-        elif not isinstance(value, Mapping | list):
-            facts.append({"name": key.replace("_", " "), "value": value})
-    return {
-        "computed": True,
-        "tables": tables,
-        "facts": facts,
-        "importance": importance_chart(explanations),
-    }
+    return tables
 
 
 def importance_chart(explanations: Any) -> dict[str, Any] | None:
-    """Bar-chart data of the global feature importance, when recorded as ``importance`` rows."""
+    """Bar-chart data of the global feature importance (mean |SHAP|), most important on top."""
     rows = explanations.get("importance") if isinstance(explanations, Mapping) else None
     if not isinstance(rows, list):
         return None
-    pairs = []
-    for row in rows:
-        if not isinstance(row, Mapping) or "feature" not in row:
-            continue
-        number = next(
-            (
-                value
-                for key, value in row.items()
-                if key != "feature" and isinstance(value, int | float)
-            ),
-            None,
-        )
-        if number is not None:
-            pairs.append((str(row["feature"]), float(number)))
+    pairs = [
+        (str(row["feature"]), float(row[key]))
+        for row in rows
+        if isinstance(row, Mapping) and "feature" in row
+        for key in (importance_key(row),)
+        if key is not None
+    ]
     if not pairs:
         return None
+    pairs.sort(key=lambda pair: -pair[1])
     return {
-        "title": "Global feature importance",
+        "title": "Global feature importance: mean absolute SHAP value over the sample",
         "labels": [label for label, _ in pairs],
         "values": [value for _, value in pairs],
     }
+
+
+def importance_key(row: Mapping[str, Any]) -> str | None:
+    """The row's importance: ``mean_abs`` as the explainer records it, else its first number that
+    is not a rank."""
+    if isinstance(row.get("mean_abs"), int | float):
+        return "mean_abs"
+    return next(
+        (
+            key
+            for key, value in row.items()
+            if key not in ("feature", "rank")
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        ),
+        None,
+    )

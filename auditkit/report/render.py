@@ -131,7 +131,7 @@ def manifest_json(
         "tool": run.get("tool"),
         "renderer": context["renderer"],
         "inputs": [
-            {"role": entry["what"], "path": entry["path"], "sha256": entry["sha256"]}
+            {"role": entry["what"], "path": entry["recorded_path"], "sha256": entry["sha256"]}
             for entry in context["reproducibility"]["hashes"]
         ],
         "outputs": [
