@@ -344,7 +344,7 @@ def _gather_evidence(
                 by=groupings,
                 reference_groups=typed,
                 confidence=requirements.confidence,
-                min_group_size=1,
+                min_group_size=requirements.min_group_size,
             )
 
         metrics = report(None)

@@ -37,6 +37,9 @@ class Plan:
     reason_count: int | None = None
     """The most principal reasons a ``reasons`` rule asks of each declined row."""
     confidence: float = 0.95
+    min_group_size: int = 30
+    """The smallest minimum group size of the rules: groups below it are flagged inconclusive in the
+    stored metrics (each rule still judges by its own minimum)."""
     columns: frozenset[str] = field(default_factory=frozenset)
     """Columns the rules name (checked against the data before anything is computed)."""
 
@@ -50,11 +53,13 @@ def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
     references: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
     kinds: set[str] = set()
     confidence = 0.95
+    min_group_size: int | None = None
     columns: set[str] = set()
     for rule in rules_of(policies):
         spec = rule.spec
         kinds.add(spec.kind)
         confidence = rule.confidence
+        min_group_size = min(min_group_size or rule.min_group_size, rule.min_group_size)
         for grouping in groupings_of(getattr(spec, "by", None), sensitive):
             groupings[grouping] = None
             columns.update(grouping)
@@ -72,6 +77,7 @@ def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
         needs_explanations=bool(kinds & {"attribution", "proxy", "reasons"}),
         reason_count=_reason_count(policies),
         confidence=confidence,
+        min_group_size=min_group_size or 30,
         columns=frozenset(columns),
     )
 
