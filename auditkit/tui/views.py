@@ -335,7 +335,7 @@ def diff_sections(difference: dict[str, Any]) -> list[tuple[str, list[str]]]:
         (
             "Inputs changed",
             [
-                f"{c['input']}: {str(c['from'])[:12]} → {str(c['to'])[:12]}"
+                f"{c['input']}: {_digest(c['from'])} → {_digest(c['to'])}"
                 for c in difference["inputs"]
             ],
         ),
@@ -359,6 +359,11 @@ def diff_sections(difference: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ),
     ]
     return [(title, lines) for title, lines in sections if lines]
+
+
+def _digest(value: Any) -> str:
+    """A sha256 cut to 12 digits (enough to tell two apart); ``none`` for an absent input."""
+    return "none" if not value else str(value)[:12]
 
 
 def _change_line(change: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ trail's hash chain is intact."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.markup import escape
@@ -56,16 +57,15 @@ class HistoryScreen(AuditScreen):
         self.marked = [run_id for run_id in self.marked if run_id in known]
         table = self.query_one("#runs", DataTable)
         table.clear(columns=True)
-        table.add_columns(
-            " ", "run", "time (UTC)", "status", "fail", "waived", "inc.", "sign-offs", "reports"
-        )
+        # Short headings so that every column fits 80 columns; the details pane says it in full.
+        table.add_columns(" ", "run", "UTC", "status", "fail", "waiv", "inc", "sign", "rep")
         for run in runs:
             entry = history_entry(run)
             counts = entry["counts"]
             table.add_row(
                 MARK if run.run_id in self.marked else "",
                 run.run_id,
-                short_time(entry["created"]),
+                short_time(entry["created"])[5:16],
                 status_markup(entry["status"] or ""),
                 str(counts["fail"]),
                 str(counts["waived"]),
@@ -160,7 +160,7 @@ class HistoryScreen(AuditScreen):
         )
 
     def _show_verification(self, verification: Verification | None) -> None:
-        store = escape(str(self.session.project.store))
+        store = escape(_relative(self.session.project.store, self.session.project.base))
         if verification is None:
             text = f"[b]Audit trail[/] {store}: nothing recorded yet"
         elif verification.intact:
@@ -182,7 +182,8 @@ def _run_text(run: StoredRun) -> str:
     entry = history_entry(run)
     model = entry["model"] or {}
     lines = [
-        f"[b]{run.run_id}[/] {status_markup(entry['status'] or '')}  "
+        f"[b]{run.run_id}[/] {status_markup(entry['status'] or '')} at "
+        f"{short_time(entry['created'])} UTC  "
         f"model {escape(' '.join(str(p) for p in (model.get('name'), model.get('version')) if p) or '—')}"
         f"  dataset {escape(str(entry['dataset'] or '—'))}"
     ]
@@ -194,3 +195,10 @@ def _run_text(run: StoredRun) -> str:
             f"  report: {escape(names)}{escape(signer)} at {short_time(report['created'])}"
         )
     return "\n".join(lines)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)

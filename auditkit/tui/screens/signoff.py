@@ -90,7 +90,8 @@ class SignoffScreen(AuditScreen):
     def on_mount(self) -> None:
         self.query_one("#report-progress").display = False
         folder = self.session.default_report_folder
-        self.query_one("#report-folder", Input).value = _relative(folder, self.session.project.base)
+        base = self.session.project.base
+        self.query_one("#report-folder", Input).value = _relative(folder, base) + "/"
 
     def refresh_view(self) -> None:
         session, app = self.session, self.audit_app
@@ -104,7 +105,7 @@ class SignoffScreen(AuditScreen):
             status = session.check.status if session.check else ""
             run_line.update(
                 f"[b]Run:[/] {session.run_id}  {status_markup(status)}  "
-                f"[dim]stored in {escape(str(session.project.store))}[/]"
+                f"[dim]in {escape(_relative(session.project.store, session.project.base))}[/]"
             )
         self._load_signoffs()
 
@@ -240,6 +241,6 @@ class SignoffScreen(AuditScreen):
 def _relative(path: Path, base: Path) -> str:
     """``path`` as typed in the form: relative to the project's folder when inside it."""
     try:
-        return f"{path.relative_to(base)}/"
+        return str(path.relative_to(base))
     except ValueError:
         return str(path)
