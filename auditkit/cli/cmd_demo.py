@@ -108,7 +108,7 @@ TRIAL_SIGNER = "auditkit demo (trial key)"
 
 def _signed_report(project: Any, run_id: str, out: Path) -> dict[str, Any]:
     """Render the recorded run as a report signed with a trial key made for the demo, then verify it."""
-    from auditkit.cli.cmd_report import build_report
+    from auditkit.report.build import build_report
     from auditkit.report.keys import CERT_FILE, SignerConfig, generate_keys
     from auditkit.report.verify import verify_report
     from auditkit.trail import TrailStore

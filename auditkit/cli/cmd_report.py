@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +59,7 @@ def report(**options: Any) -> int:
     in the audit trail. All files are written together or not at all.
     """
     from auditkit.errors import UsageError
+    from auditkit.report.build import build_report
 
     if (options["sign_key"] is None) != (options["sign_cert"] is None):
         raise UsageError("--sign-key and --sign-cert go together")
@@ -74,6 +73,7 @@ def report(**options: Any) -> int:
         signoffs=stored.signoffs,
         signer=signer,
         template_dirs=options["templates"],
+        progress=_progress_printer(),
     )
     store.append_report(stored.run_id, files, signer=signed_by)
     for entry in files:
@@ -85,64 +85,6 @@ def report(**options: Any) -> int:
         )
     click.echo(f"recorded the report of run {stored.run_id} in {store.path}", err=True)
     return 0
-
-
-def build_report(
-    document: dict[str, Any],
-    out: Path,
-    *,
-    signoffs: list[dict[str, Any]],
-    signer: Any,
-    template_dirs: tuple[Path, ...] = (),
-) -> tuple[list[dict[str, str]], str | None]:
-    """Render (and sign) in a staging folder beside ``out``, then move the finished files into ``out``.
-
-    Returns the files written with their sha256, and the signer's name. A failure at any step (a wrong
-    passphrase, a template error) leaves ``out`` as it was.
-    """
-    from auditkit.report import render_report
-    from auditkit.report.dsse import sha256_hex
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        rendered = render_report(
-            document,
-            staging,
-            signoffs=signoffs,
-            template_dirs=template_dirs,
-            progress=_progress_printer(),
-        )
-        signed_by = None
-        if signer is not None:
-            signed_by = _sign(staging, rendered, document, signer)
-        names = sorted(path.name for path in staging.iterdir())
-        files = [
-            {"name": name, "sha256": sha256_hex((staging / name).read_bytes())} for name in names
-        ]
-        out.mkdir(parents=True, exist_ok=True)
-        for name in names:
-            (staging / name).replace(out / name)
-        return files, signed_by
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _sign(staging: Path, rendered: Any, document: dict[str, Any], signer: Any) -> str:
-    from auditkit.report.keys import load_signer
-    from auditkit.report.signing import sign_report
-
-    result = document.get("result") or {}
-    predicate = {
-        "run_id": rendered.run_id,
-        "verdict": result.get("status"),
-        "policies": {
-            policy.get("id"): policy.get("sha256") for policy in result.get("policies", [])
-        },
-    }
-    covered = [path for path in rendered.files if path.name != rendered.pdf.name]
-    sign_report(staging, rendered.pdf, signer, covered, predicate)
-    return load_signer(signer).name
 
 
 def _signer(options: dict[str, Any]) -> Any:

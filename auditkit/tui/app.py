@@ -15,12 +15,14 @@ from auditkit.errors import AuditkitError
 from auditkit.tui.screens.base import AuditScreen
 from auditkit.tui.screens.data import DataScreen
 from auditkit.tui.screens.drift import DriftScreen
+from auditkit.tui.screens.explain import ExplainScreen
 from auditkit.tui.screens.fairness import FairnessScreen
 from auditkit.tui.screens.help import HelpScreen
+from auditkit.tui.screens.history import HistoryScreen
 from auditkit.tui.screens.overview import OverviewScreen
-from auditkit.tui.screens.pending import ExplainScreen, HistoryScreen, SignoffScreen
 from auditkit.tui.screens.performance import PerformanceScreen
 from auditkit.tui.screens.policies import PoliciesScreen
+from auditkit.tui.screens.signoff import SignoffScreen
 from auditkit.tui.screens.start import StartScreen
 from auditkit.tui.screens.waivers import WaiversScreen
 from auditkit.tui.session import AuditSession
@@ -30,7 +32,7 @@ DARK, LIGHT = "textual-dark", "textual-light"
 
 
 class AuditApp(App[None]):
-    """Review a project: its data, metrics, policy findings and waivers."""
+    """Review a project: its data, metrics, explanations, findings, waivers, sign-off and history."""
 
     CSS_PATH = "app.tcss"
     TITLE = "auditkit"
@@ -127,10 +129,14 @@ class AuditApp(App[None]):
         self.check_running = False
         if event.state == WorkerState.SUCCESS and self.session and self.session.check:
             result = self.session.check
+            recorded = f", recorded as run {self.session.run_id}" if self.session.run_id else ""
             self.notify(
-                f"Check finished: {result.status.upper()} (exit code {int(result.exit_code)})",
+                f"Check finished: {result.status.upper()} (exit code {int(result.exit_code)})"
+                + recorded,
                 severity="information" if result.status != "fail" else "warning",
             )
+            if self.session.record_error:
+                self.notify(self.session.record_error, severity="error", timeout=12)
         elif event.state == WorkerState.ERROR:
             self.check_error = str(event.worker.error)
             self.show_error(event.worker.error)

@@ -25,12 +25,17 @@ if TYPE_CHECKING:
     from auditkit.data.browse import ColumnProfile, Page
     from auditkit.data.guess import RoleGuess
     from auditkit.engine import LoadedProject
+    from auditkit.explain.report import ExplanationReport
     from auditkit.metrics import MetricReport
     from auditkit.metrics.drift import DriftReport
     from auditkit.metrics.quality import QualityReport
     from auditkit.policy.loader import Policy
     from auditkit.policy.sandbox import QueryTable, SqlSandbox
     from auditkit.policy.waivers import WaiverEntry, WaiverSet
+    from auditkit.progress import Progress
+    from auditkit.report.render import Progress as ReportProgress
+    from auditkit.trail import StoredRun, TrailStore
+    from auditkit.trail.verify import Verification
 
 SQL_MAX_ROWS = 500
 DEFAULT_WAIVERS_FILE = "waivers.yaml"
@@ -53,6 +58,44 @@ class WaiverForm:
     scope_dataset: str = ""
 
 
+@dataclass(frozen=True)
+class SignoffForm:
+    """The reviewer's decision on the current run, as the sign-off form collects it."""
+
+    reviewer: str
+    decision: str
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ReportForm:
+    """Where the report goes and, to sign it, the key, certificate and passphrase files (paths as typed,
+    relative to the project's folder)."""
+
+    folder: str
+    key: str = ""
+    certificate: str = ""
+    passphrase_file: str = ""
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    """A report written for a stored run: its folder, files with their sha256, and who signed it."""
+
+    run_id: str
+    folder: Path
+    files: tuple[dict[str, str], ...]
+    signer: str | None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The model's explanation, or why there is none (no model; the explainer failed)."""
+
+    report: ExplanationReport | None
+    reason: str | None
+
+
 class AuditSession:
     """One project opened in the terminal UI."""
 
@@ -61,10 +104,14 @@ class AuditSession:
         self.project: Project = load_project(config, Overrides(), search_cwd=False)
         self.loaded: LoadedProject | None = None
         self.check: CheckResult | None = None
+        self.run_id: str | None = None
+        """The audit-trail id of the check shown, once it is recorded."""
+        self.record_error: str | None = None
         self.policies: tuple[Policy, ...] = ()
         self._metrics: dict[tuple[str, ...], MetricReport] = {}
         self._drift: DriftReport | None = None
         self._quality: QualityReport | None = None
+        self._explanation: Explanation | None = None
         self._sandbox: SqlSandbox | None = None
         self._browser: duckdb.DuckDBPyConnection | None = None
         self._workspace_lock = threading.Lock()
@@ -83,14 +130,26 @@ class AuditSession:
             return self.loaded
 
     def run_check(self) -> CheckResult:
-        """Evaluate the policies with the waivers, as ``auditkit check`` does."""
-        from auditkit.engine import run_check
+        """Evaluate the policies with the waivers and record the run in the project's audit trail,
+        as ``auditkit check`` does, so that sign-off, report and history refer to a stored run.
+
+        A run that cannot be recorded (the store is locked, say) still shows its verdict;
+        ``record_error`` says why it has no run id.
+        """
+        from auditkit.engine import audit_project
+        from auditkit.errors import AuditkitError
         from auditkit.policy.loader import load_policies
+        from auditkit.trail import record_check
 
         policies = load_policies(self.project.policies, self.project.base)
-        result = run_check(self.project)
-        self.policies, self.check = policies, result
-        return result
+        run = audit_project(self.project)
+        self.policies, self.check = policies, run.result
+        self.run_id, self.record_error = None, None
+        try:
+            self.run_id = record_check(self.project, run).run_id
+        except AuditkitError as error:
+            self.record_error = f"not recorded in the audit trail: {error}"
+        return run.result
 
     def reload(self) -> None:
         """Read the project file again (after it changed on disk) and forget computed results."""
@@ -99,6 +158,7 @@ class AuditSession:
         self.loaded = None
         self._metrics.clear()
         self._drift = self._quality = None
+        self._explanation = None
 
     # -- evidence ------------------------------------------------------------------------------
 
@@ -144,6 +204,114 @@ class AuditSession:
                     loaded.workspace, loaded.current, loaded.reference
                 )
         return self._quality
+
+    def explanation(self, progress: Progress | None = None, *, again: bool = False) -> Explanation:
+        """SHAP importance, group differences, proxies and reason codes on a seeded sample of the
+        current data (kept for the session; ``again`` computes it anew)."""
+        from auditkit.engine import explain_project
+
+        if self._explanation is None or again:
+            loaded = self.open()
+            with self._workspace_lock:
+                report, missing = explain_project(loaded, progress=progress)
+            self._explanation = Explanation(report, missing[1] if missing else None)
+        return self._explanation
+
+    # -- audit trail -----------------------------------------------------------------------------
+
+    def trail(self) -> TrailStore:
+        from auditkit.trail import TrailStore
+
+        return TrailStore(self.project.store)
+
+    def current_run(self) -> str:
+        """The id of the check run on screen; a usage error while it is not recorded."""
+        if self.run_id is None:
+            raise UsageError(
+                self.record_error
+                or "no recorded run yet: wait for the check to finish (r runs it again)"
+            )
+        return self.run_id
+
+    def sign_off(self, form: SignoffForm) -> dict[str, Any]:
+        """Record the reviewer's decision on the current run in the audit trail."""
+        run_id = self.current_run()
+        signoff = validate_signoff(form)
+        self.trail().append_signoff(run_id, **signoff)
+        return signoff
+
+    def build_report(self, form: ReportForm, progress: ReportProgress | None = None) -> BuiltReport:
+        """Render the current run's report (signed when a key is given) into the chosen folder, and
+        record it in the audit trail, as ``auditkit report`` does."""
+        from auditkit.report.build import build_report
+
+        run_id = self.current_run()
+        folder, signer = self.report_settings(form)
+        store = self.trail()
+        stored = store.load_run(run_id)
+        files, signed_by = build_report(
+            stored.document,
+            folder,
+            signoffs=stored.signoffs,
+            signer=signer,
+            progress=progress,
+        )
+        store.append_report(run_id, files, signer=signed_by)
+        return BuiltReport(run_id, folder, tuple(files), signed_by)
+
+    def report_settings(self, form: ReportForm) -> tuple[Path, Any]:
+        """The report folder and signer of ``form``; a clear error for an incomplete key pair or an
+        unreadable passphrase file (before any rendering starts)."""
+        from auditkit.report.keys import SignerConfig, load_signer, read_passphrase_file
+
+        folder = self._path(form.folder) if form.folder.strip() else self.default_report_folder
+        key, certificate = form.key.strip(), form.certificate.strip()
+        if bool(key) != bool(certificate):
+            raise UsageError(
+                "to sign the report give both the private key and its certificate "
+                "(auditkit keygen makes a trial pair), or neither for an unsigned report"
+            )
+        if not key:
+            if form.passphrase_file.strip():
+                raise UsageError("a passphrase file is only used with a signing key")
+            return folder, None
+        passphrase = (
+            read_passphrase_file(self._path(form.passphrase_file))
+            if form.passphrase_file.strip()
+            else None
+        )
+        signer = SignerConfig(
+            key=self._path(key), certificate=self._path(certificate), passphrase=passphrase
+        )
+        load_signer(
+            signer
+        )  # a wrong passphrase or a mismatched pair fails here, not after rendering
+        return folder, signer
+
+    @property
+    def default_report_folder(self) -> Path:
+        return self.project.base / "report"
+
+    def _path(self, typed: str) -> Path:
+        path = Path(typed.strip()).expanduser()
+        return path if path.is_absolute() else self.project.base / path
+
+    def history(self, limit: int = 50) -> list[StoredRun]:
+        """The newest stored runs, newest first (none before the first recorded check)."""
+        store = self.trail()
+        return store.recent_runs(limit) if store.path.exists() else []
+
+    def diff(self, before: str, after: str) -> dict[str, Any]:
+        """What changed from run ``before`` to run ``after`` (``auditkit diff``)."""
+        from auditkit.trail.diff import diff_runs
+
+        store = self.trail()
+        return diff_runs(store.load_run(before), store.load_run(after))
+
+    def verify_trail(self) -> Verification | None:
+        """The trail's hash chain re-checked; ``None`` when nothing is recorded yet."""
+        store = self.trail()
+        return store.verify() if store.path.exists() else None
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -269,6 +437,20 @@ def validate_waiver(form: WaiverForm) -> WaiverEntry:
             for item in error.errors()
         ]
         raise ConfigErrors(list(problems)) from None
+
+
+def validate_signoff(form: SignoffForm) -> dict[str, Any]:
+    """The sign-off as ``append_signoff`` takes it, or a usage error naming the missing field."""
+    from auditkit.trail import DECISIONS
+
+    reviewer = form.reviewer.strip()
+    if not reviewer:
+        raise UsageError("reviewer: give the reviewer's name or e-mail")
+    if form.decision not in DECISIONS:
+        raise UsageError(f"decision: choose one of {', '.join(DECISIONS)}")
+    if form.decision == "approve_with_conditions" and not form.comment.strip():
+        raise UsageError("comment: state the conditions of the approval")
+    return {"reviewer": reviewer, "decision": form.decision, "comment": form.comment.strip()}
 
 
 def find_project_file(folder: Path) -> Path | None:

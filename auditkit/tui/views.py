@@ -6,12 +6,13 @@ chart is read from the rule that judges the metric (the chart shows what the pol
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from auditkit.explain.report import ExplanationReport, ReasonCodes
     from auditkit.metrics import MetricReport
     from auditkit.metrics.result import GroupResult
     from auditkit.policy.findings import Finding
@@ -244,3 +245,147 @@ def editor_target(source: str | None) -> tuple[str, int | None] | None:
     if len(numbers) == len(parts) - 1 and numbers:
         return parts[0], int(numbers[0])
     return source, None
+
+
+# -- explainability --------------------------------------------------------------------------------
+
+
+def explanation_summary(report: ExplanationReport) -> str:
+    """Which explainer ran on how many rows, in one or two lines."""
+    method, sample = report.method, report.sample
+    stratified = ", ".join(sample.stratified_by) or "nothing"
+    lines = [
+        f"{method.explainer} · {method.output}",
+        f"sample {sample.rows:,} of {sample.population_rows:,} rows, seed {sample.seed}, "
+        f"stratified by {stratified}",
+    ]
+    if sample.limited_by:
+        lines.append(f"limited: {sample.limited_by}")
+    return "\n".join(lines)
+
+
+def group_value(value: Any) -> str:
+    """A group's value as the tables show it (``unknown`` for a missing value)."""
+    return "unknown" if value is None else str(value)
+
+
+def attribution_table(
+    report: ExplanationReport, attribute: str
+) -> tuple[list[str], list[list[str]]]:
+    """Mean |SHAP| of each feature (rows, most important first) in each group of ``attribute``."""
+    groups = [group for group in report.groups if group.attribute == attribute]
+    columns = ["feature", *(f"{group_value(g.group)} (n={g.rows:,})" for g in groups)]
+    rows = [
+        [feature, *(number(group.mean_abs.get(feature)) for group in groups)]
+        for feature in report.features
+    ]
+    return columns, rows
+
+
+def attributes_explained(report: ExplanationReport) -> list[str]:
+    return list(dict.fromkeys(group.attribute for group in report.groups))
+
+
+def stability_text(reasons: ReasonCodes) -> str:
+    stability = reasons.stability
+    if stability is None:
+        return "stability: not checked"
+    return (
+        f"stability ({stability.method}, seed {stability.seed}, {stability.rows:,} rows): "
+        f"same principal reason {percent(stability.top1_agreement)}, "
+        f"top-{reasons.k} overlap {percent(stability.topk_overlap)}"
+    )
+
+
+def percent(value: float | None) -> str:
+    return DASH if value is None else f"{value:.0%}"
+
+
+def example_label(example: dict[str, Any]) -> str:
+    """A declined example row by its id (or row number)."""
+    ident = example.get("id")
+    return str(ident) if ident is not None else f"row {example.get('row')}"
+
+
+# -- audit trail -----------------------------------------------------------------------------------
+
+
+def signoff_text(signoff: dict[str, Any]) -> str:
+    comment = f": {signoff['comment']}" if signoff.get("comment") else ""
+    decision = str(signoff.get("decision", "")).replace("_", " ")
+    return (
+        f"{decision} by {signoff.get('reviewer')} at {short_time(signoff.get('created'))}{comment}"
+    )
+
+
+def short_time(stamp: Any) -> str:
+    """An ISO time as ``YYYY-MM-DD HH:MM:SS`` (UTC)."""
+    return str(stamp or "").replace("T", " ")[:19]
+
+
+def diff_sections(difference: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The sections of a run diff that have entries, as (title, lines)."""
+    waivers = difference["waivers"]
+    metrics = difference["metrics"]
+    sections = [
+        ("Status changes", [_change_line(change) for change in difference["status_changes"]]),
+        ("Waivers added", [_waiver_line(waiver) for waiver in waivers["added"]]),
+        ("Waivers removed", [_waiver_line(waiver) for waiver in waivers["removed"]]),
+        ("Waivers expired", [w.get("message") or w["id"] for w in waivers["expired"]]),
+        (
+            "Inputs changed",
+            [
+                f"{c['input']}: {_digest(c['from'])} → {_digest(c['to'])}"
+                for c in difference["inputs"]
+            ],
+        ),
+        ("Overall metrics", _delta_lines(metrics["overall"], lambda d: d["metric"])),
+        (
+            "Group metrics",
+            _delta_lines(
+                metrics["groups"],
+                lambda d: (
+                    ",".join(f"{k}={group_value(v)}" for k, v in d["group"].items())
+                    + f" {d['metric']}"
+                ),
+            ),
+        ),
+        (
+            "Rule values",
+            _delta_lines(
+                difference["rule_values"],
+                lambda d: d["id"] + (f" [{d['group']}]" if d["group"] else ""),
+            ),
+        ),
+    ]
+    return [(title, lines) for title, lines in sections if lines]
+
+
+def _digest(value: Any) -> str:
+    """A sha256 cut to 12 digits (enough to tell two apart); ``none`` for an absent input."""
+    return "none" if not value else str(value)[:12]
+
+
+def _change_line(change: dict[str, Any]) -> str:
+    waiver = f" (waiver {change['waiver']})" if change.get("waiver") else ""
+    return f"{change['id']} {change['from'] or 'absent'} → {change['to'] or 'absent'}{waiver}" + (
+        f"  {change['title']}" if change.get("title") else ""
+    )
+
+
+def _waiver_line(waiver: dict[str, Any]) -> str:
+    return (
+        f"{waiver['id']} for {waiver['rule']}, approved by {waiver.get('approved_by')}, "
+        f"expires {waiver.get('expires')}"
+    )
+
+
+def _delta_lines(
+    entries: Iterable[dict[str, Any]], name: Callable[[dict[str, Any]], str]
+) -> list[str]:
+    return [
+        f"{name(entry)}: {number(entry['from'], 6)} → {number(entry['to'], 6)}"
+        + (f" ({entry['delta']:+.4g})" if entry["delta"] is not None else "")
+        for entry in entries
+        if entry["changed"]
+    ]

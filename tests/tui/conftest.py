@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import functools
-import shutil
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+from tests.shared_datasets import copy_sample_project
 
 
 @pytest.fixture()
 def project(tmp_path: Path) -> Path:
-    """A copy of the sample project whose waivers and policy files a test can write."""
-    for name in (
-        "auditkit.yaml",
-        "applications_2026q3.parquet",
-        "applications_train.parquet",
-        "credit_model.skops",
-    ):
-        shutil.copy(SAMPLE / name, tmp_path / name)
-    shutil.copytree(SAMPLE / "policies", tmp_path / "policies")
-    return tmp_path / "auditkit.yaml"
+    """A copy of the sample project whose waivers, policy files and audit store a test can write."""
+    return copy_sample_project(tmp_path)
 
 
 def screen_text(app: Any) -> str:

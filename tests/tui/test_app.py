@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from auditkit.cli.main import main
+from auditkit.trail import TrailStore
 from auditkit.tui.app import AuditApp
 from tests.tui.conftest import run_async, screen_text, settle
 
@@ -44,6 +45,10 @@ async def test_every_screen_at_80x24(project: Path, capsys: pytest.CaptureFixtur
         assert f"PASS {summary['pass']}" in overview and f"FAIL {summary['fail']}" in overview
         assert hashlib.sha256(current.read_bytes()).hexdigest()[:16] in overview
         assert "credit-risk 3.2.0" in overview
+        # The check on screen is recorded in the project's trail like `auditkit check`'s.
+        stored = TrailStore(project.parent / ".auditkit" / "audit.duckdb").load_run("latest")
+        assert f"Run: {stored.run_id}" in overview
+        assert stored.document["result"]["summary"]["fail"] == summary["fail"]
 
         await pilot.press("2")
         await settle(app, pilot)
@@ -90,10 +95,21 @@ async def test_every_screen_at_80x24(project: Path, capsys: pytest.CaptureFixtur
         await settle(app, pilot)
         assert "written with the first waiver" in screen_text(app)
 
-        for key in "890":
-            await pilot.press(key)
-            await settle(app, pilot)
-            assert "not available in this version" in screen_text(app)
+        await pilot.press("8")
+        await settle(app, pilot)
+        assert "mean |SHAP| over the sample" in screen_text(app)
+
+        await pilot.press("9")
+        await settle(app, pilot)
+        assert app.session is not None and f"Run: {app.session.run_id}" in screen_text(app)
+
+        await pilot.press("0")
+        await settle(app, pilot)
+        history = screen_text(app)
+        # The command line's check and the UI's: two runs, both listed, the chain intact.
+        trail = TrailStore(project.parent / ".auditkit" / "audit.duckdb")
+        assert trail.verify().count == 2 and "intact: 2 records" in history
+        assert all(run.run_id in history for run in trail.recent_runs())
 
         await pilot.press("question_mark")
         await pilot.pause()

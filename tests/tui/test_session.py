@@ -17,8 +17,11 @@ from auditkit.tui.session import (
     AuditSession,
     NewProject,
     QueryRefused,
+    ReportForm,
+    SignoffForm,
     WaiverForm,
     new_project_text,
+    validate_signoff,
     validate_waiver,
     write_new_project,
 )
@@ -201,3 +204,73 @@ def test_tui_with_a_missing_project_file_is_one_line_and_exit_2(
     assert main(["tui", str(tmp_path / "nope.yaml")]) == ExitCode.ERROR
     error = capsys.readouterr().err.strip()
     assert error == f"auditkit: error: {tmp_path / 'nope.yaml'}: project file not found"
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        (SignoffForm(reviewer="  ", decision="approve"), "reviewer: give the reviewer's name"),
+        (SignoffForm(reviewer="Jane", decision="maybe"), "decision: choose one of approve"),
+        (
+            SignoffForm(reviewer="Jane", decision="approve_with_conditions"),
+            "comment: state the conditions",
+        ),
+    ],
+)
+def test_an_incomplete_sign_off_names_the_field(form: SignoffForm, message: str) -> None:
+    with pytest.raises(AuditkitError, match=message):
+        validate_signoff(form)
+
+
+def test_report_key_settings_are_checked_before_rendering(project: Path, tmp_path: Path) -> None:
+    from auditkit.report.keys import CERT_FILE, KEY_FILE, generate_keys
+
+    keys = project.parent / "keys"
+    generate_keys(keys, "Jane Roe", passphrase=b"right")
+    (project.parent / "wrong.txt").write_text("wrong\n")
+    session = AuditSession(project)
+    key, cert = f"keys/{KEY_FILE}", f"keys/{CERT_FILE}"
+    with pytest.raises(AuditkitError, match="both the private key and its certificate"):
+        session.report_settings(ReportForm(folder="", key=key))
+    with pytest.raises(AuditkitError, match="passphrase-protected; give its passphrase"):
+        session.report_settings(ReportForm(folder="", key=key, certificate=cert))
+    with pytest.raises(AuditkitError, match="wrong passphrase"):
+        session.report_settings(
+            ReportForm(folder="", key=key, certificate=cert, passphrase_file="wrong.txt")
+        )
+    (tmp_path / "right.txt").write_text("right\n")
+    folder, signer = session.report_settings(
+        ReportForm(
+            folder="out", key=key, certificate=cert, passphrase_file=str(tmp_path / "right.txt")
+        )
+    )
+    # Paths typed relative to the project resolve against its folder; an empty folder is report/.
+    assert folder == project.parent / "out" and signer.key == keys / KEY_FILE
+    assert session.report_settings(ReportForm(folder=""))[0] == project.parent / "report"
+    session.close()
+
+
+def test_sign_off_before_a_recorded_run_is_refused(project: Path) -> None:
+    session = AuditSession(project)
+    with pytest.raises(AuditkitError, match="no recorded run yet"):
+        session.sign_off(SignoffForm(reviewer="Jane", decision="approve"))
+    session.close()
+
+
+def test_a_cancelled_explanation_stops_and_is_not_kept(project: Path) -> None:
+    from auditkit.progress import Cancelled, CancelToken, Progress
+
+    session = AuditSession(project)
+    token = CancelToken()
+    stages: list[str] = []
+
+    def cancel_after_the_sample(stage: str, done: int, total: int) -> None:
+        stages.append(stage)
+        if stage != "sample":
+            token.cancel()  # checked at the next batch
+
+    with pytest.raises(Cancelled):
+        session.explanation(Progress(cancel_after_the_sample, token))
+    assert stages[0] == "sample" and "proxies" not in stages
+    assert session._explanation is None
+    session.close()

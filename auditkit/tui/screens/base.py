@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from auditkit.tui.widgets.navbar import NavBar
@@ -150,9 +150,12 @@ class AuditScreen(Screen[None]):
         self.query_one("#task-line", TaskLine).update(text)
 
     def action_cancel_tasks(self) -> None:
-        """Cancel this screen's running tasks and interrupt their queries."""
+        """Cancel this screen's running tasks and interrupt their queries; with none running, leave
+        the text field being typed in (so that the number keys switch screens again)."""
         running = [worker for worker in self._task_done if not worker.is_finished]
         if not running:
+            if isinstance(self.focused, Input):
+                self.set_focus(None)
             return
         self.session.interrupt()
         for worker in running:

@@ -17,7 +17,7 @@ GENERAL_KEYS = (
     ("ctrl+p", "command palette (every command, searchable)"),
     ("r", "run the policy check again"),
     ("t", "light / dark theme"),
-    ("esc", "cancel the running task"),
+    ("esc", "cancel the running task; leave a text field (the number keys then switch screens)"),
     ("tab / shift+tab", "move between widgets (the mouse works too)"),
     ("q", "quit"),
 )
@@ -28,6 +28,9 @@ SCREEN_KEYS = (
         "e open the rule's policy file in $EDITOR (the check runs again), w waive the rule",
     ),
     ("Waivers", "a add, e edit, d delete; in the form ctrl+s saves, esc cancels"),
+    ("Explain", "x explain again; esc cancels a running explanation"),
+    ("Sign-off", "ctrl+s record the sign-off, ctrl+g generate the report"),
+    ("History", "space mark a run (two: their diff), d diff, v verify the trail"),
 )
 
 

@@ -49,11 +49,17 @@ class OverviewScreen(AuditScreen):
             )
             verdict.update(
                 f"[b]Verdict:[/] {status_markup(result.status)}  exit code {int(result.exit_code)} "
-                f"(fails at {result.fail_on} or above)\n{tally}"
+                f"(fails at {result.fail_on} or above)\n{tally}\n{self._run_text()}"
             )
         self.query_one("#project", Static).update(self._project_text())
         self._fill_inputs()
         self._fill_failing()
+
+    def _run_text(self) -> str:
+        session = self.session
+        if session.run_id is not None:
+            return f"[b]Run:[/] {session.run_id} [dim](in the audit trail; 9 signs it off)[/]"
+        return f"[b]Run:[/] [yellow]{escape(session.record_error or 'not recorded')}[/]"
 
     def _project_text(self) -> str:
         project = self.session.project

@@ -12,6 +12,7 @@ from auditkit.tui.views import ThresholdLine
 
 _LABEL_WIDTH = 22
 _VALUE_WIDTH = 8
+NO_RULE = "no rule judges this metric by this grouping"
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,13 @@ class BarChart(Widget):
         super().__init__(id=id)
         self.bars: tuple[Bar, ...] = ()
         self.threshold: ThresholdLine | None = None
+        self.note = NO_RULE
 
-    def show(self, bars: Sequence[Bar], threshold: ThresholdLine | None) -> None:
+    def show(self, bars: Sequence[Bar], threshold: ThresholdLine | None, *, note: str = "") -> None:
+        """Draw ``bars``; ``note`` is the legend when there is no threshold line."""
         self.bars = tuple(bars)
         self.threshold = threshold
+        self.note = note or NO_RULE
         self.refresh(layout=True)
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
@@ -93,7 +97,7 @@ class BarChart(Widget):
     def _legend(self, label_width: int, line_at: int | None) -> Text:
         legend = Text(" " * label_width)
         if self.threshold is None or line_at is None:
-            legend.append("no rule judges this metric by this grouping", style="dim")
+            legend.append(self.note, style="dim")
         else:
             legend.append("┃ ", style="bold yellow")
             legend.append(self.threshold.label, style="dim")
