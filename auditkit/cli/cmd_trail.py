@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -154,87 +153,15 @@ def diff(
 
 def _diff_lines(difference: dict[str, Any]) -> list[str]:
     from auditkit.trail.diff import has_differences
+    from auditkit.trail.diff_text import diff_sections
 
     old, new = difference["from"], difference["to"]
     lines = [f"{old['run_id']} ({old['status']}) -> {new['run_id']} ({new['status']})"]
     if not has_differences(difference):
         return [*lines, "no differences"]
-    lines += _section("newly failing", [_change_text(c) for c in difference["new_failures"]])
-    lines += _section("fixed", [_change_text(c) for c in difference["fixed"]])
-    lines += _section("status changes", [_change_text(c) for c in difference["status_changes"]])
-    waivers = difference["waivers"]
-    lines += _section("waivers added", [_waiver_text(w) for w in waivers["added"]])
-    lines += _section("waivers removed", [_waiver_text(w) for w in waivers["removed"]])
-    lines += _section("waivers expired", [w["message"] or w["id"] for w in waivers["expired"]])
-    lines += _section(
-        "inputs changed",
-        [f"{c['input']}: {_short(c['from'])} -> {_short(c['to'])}" for c in difference["inputs"]],
-    )
-    metrics = difference["metrics"]
-    lines += _section("overall metrics changed", _value_lines(metrics["overall"], "metric"))
-    lines += _section(
-        "group metrics changed",
-        _value_lines(
-            [{**d, "name": f"{_group_text(d['group'])} {d['metric']}"} for d in metrics["groups"]],
-            "name",
-        ),
-    )
-    lines += _section(
-        "rule values changed",
-        _value_lines(
-            [
-                {**d, "name": d["id"] + (f" [{d['group']}]" if d["group"] else "")}
-                for d in difference["rule_values"]
-            ],
-            "name",
-        ),
-    )
+    for title, items in diff_sections(difference):
+        lines += [f"{title}:", *(f"  {item}" for item in items)]
     return lines
-
-
-def _section(title: str, items: list[str]) -> list[str]:
-    return [f"{title}:", *(f"  {item}" for item in items)] if items else []
-
-
-def _change_text(change: dict[str, Any]) -> str:
-    waiver = f" (waiver {change['waiver']})" if change.get("waiver") else ""
-    severity = f" [{change['severity']}]" if change.get("severity") else ""
-    return f"{change['id']}{severity} {change['from'] or 'absent'} -> {change['to'] or 'absent'}{waiver}"
-
-
-def _waiver_text(waiver: dict[str, Any]) -> str:
-    return (
-        f"{waiver['id']} for {waiver['rule']}, approved by {waiver.get('approved_by')}, "
-        f"expires {waiver.get('expires')}"
-    )
-
-
-def _value_lines(entries: Sequence[dict[str, Any]], name_key: str) -> list[str]:
-    return [
-        f"{entry[name_key]}: {_number(entry['from'])} -> {_number(entry['to'])}"
-        + (f" ({entry['delta']:+.4g})" if entry["delta"] is not None else "")
-        for entry in entries
-        if entry["changed"]
-    ]
-
-
-def _group_text(group: dict[str, Any]) -> str:
-    return ",".join(
-        f"{key}={'unknown' if value is None else value}" for key, value in group.items()
-    )
-
-
-def _number(value: Any) -> str:
-    if value is None:
-        return "null"
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
-def _short(value: str | None) -> str:
-    """A sha256 cut to 12 digits (enough to tell two apart); other values (a row filter) whole."""
-    if not value:
-        return "none"
-    return value[:12] if re.fullmatch(r"[0-9a-f]{64}", value) else repr(value)
 
 
 # trail verify -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ chart is read from the rule that judges the metric (the chart shows what the pol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
@@ -325,67 +325,6 @@ def short_time(stamp: Any) -> str:
 
 def diff_sections(difference: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """The sections of a run diff that have entries, as (title, lines)."""
-    waivers = difference["waivers"]
-    metrics = difference["metrics"]
-    sections = [
-        ("Status changes", [_change_line(change) for change in difference["status_changes"]]),
-        ("Waivers added", [_waiver_line(waiver) for waiver in waivers["added"]]),
-        ("Waivers removed", [_waiver_line(waiver) for waiver in waivers["removed"]]),
-        ("Waivers expired", [w.get("message") or w["id"] for w in waivers["expired"]]),
-        (
-            "Inputs changed",
-            [
-                f"{c['input']}: {_digest(c['from'])} → {_digest(c['to'])}"
-                for c in difference["inputs"]
-            ],
-        ),
-        ("Overall metrics", _delta_lines(metrics["overall"], lambda d: d["metric"])),
-        (
-            "Group metrics",
-            _delta_lines(
-                metrics["groups"],
-                lambda d: (
-                    ",".join(f"{k}={group_value(v)}" for k, v in d["group"].items())
-                    + f" {d['metric']}"
-                ),
-            ),
-        ),
-        (
-            "Rule values",
-            _delta_lines(
-                difference["rule_values"],
-                lambda d: d["id"] + (f" [{d['group']}]" if d["group"] else ""),
-            ),
-        ),
-    ]
-    return [(title, lines) for title, lines in sections if lines]
+    from auditkit.trail.diff_text import diff_sections as text_sections
 
-
-def _digest(value: Any) -> str:
-    """A sha256 cut to 12 digits (enough to tell two apart); ``none`` for an absent input."""
-    return "none" if not value else str(value)[:12]
-
-
-def _change_line(change: dict[str, Any]) -> str:
-    waiver = f" (waiver {change['waiver']})" if change.get("waiver") else ""
-    return f"{change['id']} {change['from'] or 'absent'} → {change['to'] or 'absent'}{waiver}" + (
-        f"  {change['title']}" if change.get("title") else ""
-    )
-
-
-def _waiver_line(waiver: dict[str, Any]) -> str:
-    return (
-        f"{waiver['id']} for {waiver['rule']}, approved by {waiver.get('approved_by')}, "
-        f"expires {waiver.get('expires')}"
-    )
-
-
-def _delta_lines(
-    entries: Iterable[dict[str, Any]], name: Callable[[dict[str, Any]], str]
-) -> list[str]:
-    return [
-        f"{name(entry)}: {number(entry['from'], 6)} → {number(entry['to'], 6)}"
-        + (f" ({entry['delta']:+.4g})" if entry["delta"] is not None else "")
-        for entry in entries
-        if entry["changed"]
-    ]
+    return [(title.capitalize(), lines) for title, lines in text_sections(difference, arrow="→")]

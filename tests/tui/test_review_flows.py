@@ -197,5 +197,5 @@ async def test_history_diff_shows_a_rule_waived_in_the_ui(project: Path) -> None
         await settle(app, pilot)
         diff = screen_text(app)
         assert f"{runs[1].run_id} FAIL → {runs[0].run_id}" in diff
-        assert "DRIFT-001 fail → waived (waiver WVR-001)" in diff
+        assert "DRIFT-001 [medium] fail → waived (waiver WVR-001)" in diff
         assert "WVR-001 for DRIFT-001, approved by jane.roe@example.com" in diff
