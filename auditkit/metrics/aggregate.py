@@ -94,6 +94,22 @@ def _grouping_call(columns: Sequence[str]) -> str:
     return f"GROUPING({', '.join(quote_identifier(column) for column in columns)})"
 
 
+def exact_sum(expression: str, condition: str = "", *, scale: int = 18) -> str:
+    """``sum(expression)`` that gives the same bits on every run.
+
+    DuckDB adds doubles in parallel, in an order that varies from run to run, so a float sum can
+    differ in its last bits between two runs on the same data. Each term is rounded to 18 decimals
+    (far below what any metric reports) and added as a 128-bit decimal, which is exact whatever the
+    order. Only for bounded terms (scores, losses, weights): the decimal holds values up to
+    ``10 ** (38 - scale)``.
+    """
+    return f"CAST({_decimal_sum(expression, condition, scale=scale)} AS DOUBLE)"
+
+
+def _decimal_sum(expression: str, condition: str = "", *, scale: int = 18) -> str:
+    return f"sum(CAST({expression} AS DECIMAL(38, {scale}))) {condition}"
+
+
 def _classification_aggregates(request: Request) -> list[str]:
     parts = [
         f"count(*) FILTER (WHERE {_VALID}) AS n",
@@ -103,10 +119,10 @@ def _classification_aggregates(request: Request) -> list[str]:
         ),
     ]
     if request.weighted:
-        parts.append(f"sum(__w) FILTER (WHERE {_VALID}) AS w_n")
+        parts.append(f"{exact_sum('__w', f'FILTER (WHERE {_VALID})')} AS w_n")
         for cell, condition in _CELL_FILTERS.items():
-            parts.append(f"sum(__w) FILTER (WHERE {condition}) AS w_{cell}")
-            parts.append(f"sum(__w * __w) FILTER (WHERE {condition}) AS w2_{cell}")
+            parts.append(f"{exact_sum('__w', f'FILTER (WHERE {condition})')} AS w_{cell}")
+            parts.append(f"{exact_sum('__w * __w', f'FILTER (WHERE {condition})')} AS w2_{cell}")
     return parts
 
 
@@ -137,9 +153,9 @@ def _score_aggregates(request: Request) -> list[str]:
         clipped = f"greatest(least(__s, {1.0 - LOG_LOSS_EPSILON!r}), {LOG_LOSS_EPSILON!r})"
         parts += [
             f"count(*) {labelled} AS scored_labelled",
-            f"sum(__w) {labelled} AS w_scored_labelled",
-            f"sum(__w * (__s - __y) * (__s - __y)) {labelled} AS brier_sum",
-            f"sum(__w * -CASE WHEN __y = 1 THEN ln({clipped}) ELSE ln(1 - {clipped}) END) {labelled} AS log_loss_sum",
+            f"{exact_sum('__w', labelled)} AS w_scored_labelled",
+            f"{exact_sum('__w * (__s - __y) * (__s - __y)', labelled)} AS brier_sum",
+            f"{exact_sum(f'__w * -CASE WHEN __y = 1 THEN ln({clipped}) ELSE ln(1 - {clipped}) END', labelled)} AS log_loss_sum",
             "min(__s) AS score_min",
             "max(__s) AS score_max",
         ]
@@ -148,9 +164,9 @@ def _score_aggregates(request: Request) -> list[str]:
         parts += [
             "count(__s) AS scored",
             f"count(*) FILTER (WHERE __s > {median}) AS above_median",
-            "sum(__w) FILTER (WHERE __s IS NOT NULL) AS w_scored",
-            "sum(__w * __w) FILTER (WHERE __s IS NOT NULL) AS w2_scored",
-            f"sum(__w) FILTER (WHERE __s > {median}) AS w_above_median",
+            f"{exact_sum('__w', 'FILTER (WHERE __s IS NOT NULL)')} AS w_scored",
+            f"{exact_sum('__w * __w', 'FILTER (WHERE __s IS NOT NULL)')} AS w2_scored",
+            f"{exact_sum('__w', f'FILTER (WHERE __s > {median})')} AS w_above_median",
         ]
     return parts
 
@@ -220,16 +236,20 @@ def aggregate_ranks(
     group_columns = [quote_identifier(column) for column in columns]
     partition = ", ".join(["__gid", *group_columns])
     selected = ", ".join([*group_columns]) + (", " if group_columns else "")
+    auc_term = "pos * (neg_below + 0.5 * neg)"
+    # Unweighted, the terms are whole numbers and halves: their double sum is exact in any order.
+    auc_sum = exact_sum(auc_term) if request.weighted else f"sum({auc_term})"
     sql = f"""
     WITH {_base_cte(dataset, columns, request, True)},
     tallies AS (
         SELECT {_grouping_call(columns)} AS __gid, {selected} __s,
-               coalesce(sum(__w) FILTER (WHERE __y = 1), 0) AS pos,
-               coalesce(sum(__w) FILTER (WHERE __y = 0), 0) AS neg
+               coalesce({_decimal_sum("__w", "FILTER (WHERE __y = 1)")}, 0) AS pos,
+               coalesce({_decimal_sum("__w", "FILTER (WHERE __y = 0)")}, 0) AS neg
         FROM base WHERE __y IS NOT NULL AND __s IS NOT NULL
         GROUP BY GROUPING SETS ({_grouping_sets(request.groupings, "__s")})
     ),
-    running AS (
+    -- Exact decimal tallies and running sums (the same bits on every run), then doubles per row.
+    exact AS (
         SELECT *,
           coalesce(sum(neg) OVER (PARTITION BY {partition} ORDER BY __s
                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS neg_below,
@@ -240,12 +260,23 @@ def aggregate_ranks(
           sum(pos) OVER (PARTITION BY {partition}) AS positives,
           sum(neg) OVER (PARTITION BY {partition}) AS negatives
         FROM tallies
+    ),
+    running AS (
+        SELECT __gid, {selected} __s,
+          CAST(pos AS DOUBLE) AS pos, CAST(neg AS DOUBLE) AS neg,
+          CAST(neg_below AS DOUBLE) AS neg_below,
+          CAST(pos_at_or_above AS DOUBLE) AS pos_at_or_above,
+          CAST(neg_at_or_above AS DOUBLE) AS neg_at_or_above,
+          CAST(pos_at_or_below AS DOUBLE) AS pos_at_or_below,
+          CAST(neg_at_or_below AS DOUBLE) AS neg_at_or_below,
+          CAST(positives AS DOUBLE) AS positives, CAST(negatives AS DOUBLE) AS negatives
+        FROM exact
     )
     SELECT __gid, {selected}
       max(positives) AS rank_positives,
       max(negatives) AS rank_negatives,
-      sum(pos * (neg_below + 0.5 * neg)) AS auc_numerator,
-      sum(CASE WHEN pos > 0 THEN pos * pos_at_or_above / (pos_at_or_above + neg_at_or_above) ELSE 0 END)
+      {auc_sum} AS auc_numerator,
+      {exact_sum("CASE WHEN pos > 0 THEN pos * pos_at_or_above / (pos_at_or_above + neg_at_or_above) ELSE 0 END")}
         AS ap_numerator,
       max(abs(pos_at_or_below / nullif(positives, 0) - neg_at_or_below / nullif(negatives, 0))) AS ks_statistic
     FROM running GROUP BY {partition}
@@ -267,10 +298,11 @@ def aggregate_calibration(
                FROM base WHERE __y IS NOT NULL AND __s IS NOT NULL),
     bins AS (
         SELECT {_grouping_call(columns)} AS __gid, {selected} __bin,
-               sum(__w) AS weight, sum(__w * __s) AS score_sum, sum(__w * __y) AS outcome_sum
+               {exact_sum("__w")} AS weight, {exact_sum("__w * __s")} AS score_sum,
+               {exact_sum("__w * __y")} AS outcome_sum
         FROM binned GROUP BY GROUPING SETS ({_grouping_sets(request.groupings, "__bin")})
     )
-    SELECT __gid, {selected} sum(abs(score_sum - outcome_sum)) / nullif(sum(weight), 0) AS ece_value
+    SELECT __gid, {selected} {exact_sum("abs(score_sum - outcome_sum)")} / nullif({exact_sum("weight")}, 0) AS ece_value
     FROM bins GROUP BY {partition}
     """
     return _rows(connection, sql, columns, request.groupings)

@@ -134,7 +134,8 @@ def _intervals(
             result["difference_to_reference"] = list(difference)
     if top is not None and (best := top.derived.rate_counts.get(key)) is not None:
         ratio = katz_ratio_interval(*counts, *best, confidence)
-        if ratio is not None:
+        # Near-zero weighted counts can make the bound overflow to infinity: then no interval either.
+        if ratio is not None and math.isfinite(ratio[1]):
             result["ratio_to_max"] = list(ratio)
     return result
 

@@ -45,7 +45,8 @@ def classification_data(draw: Any, weighted: bool = False) -> dict[str, Any]:
         "s": [value / 20 for value in scores],
     }
     if weighted:
-        data["w"] = draw(st.lists(st.floats(0.1, 5.0, allow_nan=False), min_size=n, max_size=n))
+        # Weights from a millionth (normalised survey weights) to thousands.
+        data["w"] = draw(st.lists(st.floats(1e-6, 5000.0, allow_nan=False), min_size=n, max_size=n))
     return data
 
 
@@ -390,3 +391,31 @@ def test_where_that_selects_nothing_gives_nulls_not_errors(tmp_path: Path) -> No
     json.dumps(document, allow_nan=False)
     assert document["rows"] == 0 and document["groups"] == []
     assert document["overall"]["selection_rate"] is None and document["overall"]["roc_auc"] is None
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_repeated_runs_give_the_same_bits(tmp_path: Path, weighted: bool) -> None:
+    """Score-based sums (Brier, log loss, average precision, ECE) and weighted counts come out the same to
+    the last bit on every run, although DuckDB adds in parallel in a varying order."""
+    import duckdb
+
+    path = tmp_path / "scores.parquet"
+    duckdb.connect().execute(
+        f"""
+        COPY (SELECT
+            ['a', 'b', 'c'][1 + CAST(hash(i, 1) % 3 AS INTEGER)] AS g,
+            CAST(hash(i, 2) % 100 < 40 AS INTEGER) AS y,
+            (CAST(hash(i, 3) % 1000003 AS DOUBLE) + 0.5) / 1000004 AS s,
+            CAST(hash(i, 4) % 997 AS DOUBLE) / 97 + 0.01 AS w
+          FROM range(400000) AS t(i)) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 20000)
+        """
+    )
+    roles = ColumnRoles(
+        label="y", score="s", threshold=0.5, sensitive=("g",), weight="w" if weighted else None
+    )
+    documents = []
+    for _ in range(3):
+        with Workspace(threads=4) as workspace:
+            dataset = load_dataset(workspace, "current", SourceSpec(str(path)), roles)
+            documents.append(json.dumps(compute_metrics(workspace, dataset, by=[("g",)]).to_dict()))
+    assert documents[0] == documents[1] == documents[2]
