@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from auditkit.trail.errors import TrailLockError
 
@@ -29,14 +30,28 @@ def store_lock(store: Path, *, exclusive: bool, timeout: float = DEFAULT_TIMEOUT
     import fcntl
 
     path = lock_path(store)
-    path.parent.mkdir(parents=True, exist_ok=True)
     mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-    with path.open("a") as handle:
+    with _open_lock_file(path) as handle:
         _acquire(handle.fileno(), mode, path, timeout)
         try:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _open_lock_file(path: Path) -> IO[str]:
+    """The lock file beside the store (and its folder), or one clear error saying why it cannot be."""
+    from auditkit.trail.errors import TrailError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("a")
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise TrailError(
+            f"{path.parent}: cannot write the audit store there ({reason}); set store: in the project "
+            "file to a writable folder, or use --no-record for a dry run"
+        ) from None
 
 
 def _acquire(descriptor: int, mode: int, path: Path, timeout: float) -> None:

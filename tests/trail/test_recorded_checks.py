@@ -174,3 +174,19 @@ def test_unknown_run_ids_and_dry_runs(recorded: dict[str, Any]) -> None:
     code, _, err = run_cli("check", "-c", project, "--no-record", "--format", "json")
     assert code == ExitCode.VIOLATIONS and "recorded run" not in err
     assert TrailStore(recorded["store"]).verify().count == before
+
+
+@pytest.mark.slow
+def test_a_store_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    project = copy_sample_project(tmp_path / "project")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    text = project.read_text().replace(".auditkit/audit.duckdb", f"{blocker}/audit.duckdb")
+    project.write_text(text)
+    output = tmp_path / "check.json"
+    code, _, err = run_cli("check", "-c", str(project), "--format", "json", "-o", str(output))
+    assert code == 2
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"auditkit: error: {blocker}: cannot write the audit store there")
+    assert "--no-record" in line
+    assert not output.exists(), "no outputs of a run that could not be recorded"
