@@ -24,16 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 sys.path.insert(0, str(ROOT))
 
-CATEGORICAL = ["home_ownership", "purpose", "region"]
-NUMERIC = [
-    "income",
-    "debt_ratio",
-    "employment_years",
-    "credit_history_months",
-    "loan_amount",
-    "num_credit_lines",
-    "delinquencies_2y",
-]
+from tests.shared_datasets import SAMPLE_CATEGORICAL as CATEGORICAL  # noqa: E402
+from tests.shared_datasets import SAMPLE_NUMERIC as NUMERIC  # noqa: E402
+
 TARGET_SECONDS = 5.0
 
 

@@ -46,3 +46,17 @@ def copy_sample_project(folder: Path) -> Path:
         shutil.copy(SAMPLE_DATA / name, folder / name)
     shutil.copytree(SAMPLE_DATA / "policies", folder / "policies")
     return folder / "auditkit.yaml"
+
+
+SAMPLE_CATEGORICAL = ["home_ownership", "purpose", "region"]
+SAMPLE_NUMERIC = [
+    "income",
+    "debt_ratio",
+    "employment_years",
+    "credit_history_months",
+    "loan_amount",
+    "num_credit_lines",
+    "delinquencies_2y",
+]
+"""The sample model's input columns (as ``sample_data/generate.py`` defines them), for tests and benchmarks
+that train other models on the sample data."""

@@ -15,16 +15,6 @@ from auditkit.data.datasets import ColumnRoles, Dataset, load_dataset
 from auditkit.data.sources import SourceSpec
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
-CATEGORICAL = ["home_ownership", "purpose", "region"]
-NUMERIC = [
-    "income",
-    "debt_ratio",
-    "employment_years",
-    "credit_history_months",
-    "loan_amount",
-    "num_credit_lines",
-    "delinquencies_2y",
-]
 SAMPLE_ROLES = ColumnRoles(
     label="defaulted",
     prediction="approved",

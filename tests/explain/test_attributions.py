@@ -13,7 +13,9 @@ import pytest
 
 from auditkit.data.artifacts import load_model
 from auditkit.explain.attributions import Target, explain, explain_by_permutation
-from tests.explain.conftest import CATEGORICAL, NUMERIC, SAMPLE, loaded
+from tests.explain.conftest import SAMPLE, loaded
+from tests.shared_datasets import SAMPLE_CATEGORICAL as CATEGORICAL
+from tests.shared_datasets import SAMPLE_NUMERIC as NUMERIC
 
 FEATURES = CATEGORICAL + NUMERIC
 

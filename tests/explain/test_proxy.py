@@ -12,7 +12,8 @@ from auditkit.data.datasets import Dataset
 from auditkit.explain.proxy import correlation_ratios, cramers_vs, proxy_risks
 from auditkit.explain.report import FeatureImportance
 from auditkit.progress import Progress
-from tests.explain.conftest import CATEGORICAL, NUMERIC
+from tests.shared_datasets import SAMPLE_CATEGORICAL as CATEGORICAL
+from tests.shared_datasets import SAMPLE_NUMERIC as NUMERIC
 
 
 def test_cramers_v_matches_scipy(
