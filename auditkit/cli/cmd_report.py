@@ -67,6 +67,7 @@ def report(**options: Any) -> int:
     stored = store.load_run(options["run_reference"])
     signer = _signer(options)
     out: Path = options["out"]
+    anchor = store.anchor()
     files, signed_by = build_report(
         stored.document,
         out,
@@ -74,6 +75,7 @@ def report(**options: Any) -> int:
         signer=signer,
         template_dirs=options["templates"],
         progress=_progress_printer(),
+        trail_anchor=anchor,
     )
     store.append_report(stored.run_id, files, signer=signed_by)
     for entry in files:
@@ -81,6 +83,12 @@ def report(**options: Any) -> int:
     if signer is None:
         click.echo(
             "unsigned report: pass --sign-key and --sign-cert to sign it (auditkit keygen makes a trial pair)",
+            err=True,
+        )
+    if signer is not None:
+        click.echo(
+            f"signed into the report: audit trail head {anchor['head']} ({anchor['records']} records); "
+            f"`auditkit trail verify --expect-head {anchor['head']}` detects records deleted since",
             err=True,
         )
     click.echo(f"recorded the report of run {stored.run_id} in {store.path}", err=True)

@@ -25,11 +25,13 @@ def build_report(
     signer: SignerConfig | None,
     template_dirs: Sequence[Path] = (),
     progress: Progress | None = None,
+    trail_anchor: Mapping[str, Any] | None = None,
 ) -> tuple[list[dict[str, str]], str | None]:
     """Render (and sign) in a staging folder beside ``out``, then move the finished files into ``out``.
 
     Returns the files written with their sha256, and the signer's name. A failure at any step (a wrong
     passphrase, a template error) leaves ``out`` as it was. ``progress`` gets ``(step, fraction)``.
+    ``trail_anchor`` (:meth:`auditkit.trail.TrailStore.anchor`) is signed into the in-toto statement.
     """
     from auditkit.report import render_report
     from auditkit.report.dsse import sha256_hex
@@ -49,7 +51,7 @@ def build_report(
         signed_by = None
         if signer is not None:
             report_progress("signing", 0.9)
-            signed_by = _sign(staging, rendered, document, signer)
+            signed_by = _sign(staging, rendered, document, signer, trail_anchor)
         names = sorted(path.name for path in staging.iterdir())
         files = [
             {"name": name, "sha256": sha256_hex((staging / name).read_bytes())} for name in names
@@ -64,7 +66,11 @@ def build_report(
 
 
 def _sign(
-    staging: Path, rendered: RenderedReport, document: Mapping[str, Any], signer: SignerConfig
+    staging: Path,
+    rendered: RenderedReport,
+    document: Mapping[str, Any],
+    signer: SignerConfig,
+    trail_anchor: Mapping[str, Any] | None,
 ) -> str:
     from auditkit.report.keys import load_signer
     from auditkit.report.signing import sign_report
@@ -77,6 +83,8 @@ def _sign(
             policy.get("id"): policy.get("sha256") for policy in result.get("policies", [])
         },
     }
+    if trail_anchor is not None:
+        predicate["audit_trail"] = dict(trail_anchor)
     covered = [path for path in rendered.files if path.name != rendered.pdf.name]
     sign_report(staging, rendered.pdf, signer, covered, predicate)
     return load_signer(signer).name

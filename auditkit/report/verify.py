@@ -551,4 +551,8 @@ def predicate_summary(predicate: dict[str, Any]) -> str:
         for key in ("run_id", "audit_id", "verdict", "status")
         if isinstance(predicate.get(key), str | int)
     ]
+    trail = predicate.get("audit_trail")
+    if isinstance(trail, dict) and isinstance(trail.get("head"), str):
+        # Whoever keeps the store can prove it still holds this head: trail verify --expect-head.
+        parts.append(f"audit trail head {trail['head']} ({trail.get('records')} records)")
     return ", ".join(parts) if parts else "no run id or verdict stated"

@@ -190,6 +190,17 @@ class TrailStore:
         with self._reading() as connection:
             return verify_chain(_stream(connection), expect_head=expect_head)
 
+    def anchor(self) -> dict[str, Any]:
+        """The verified head of the trail, to be signed into a report: whoever holds the report can
+        later run ``auditkit trail verify --expect-head HEAD`` and detect records deleted since.
+
+        A broken trail is refused: a report must not vouch for a trail that was tampered with.
+        """
+        verification = self.verify()
+        if not verification.intact:
+            raise TrailError(f"{self.path}: the audit trail is broken: {verification.problem}")
+        return {"head": verification.head, "records": verification.count}
+
     # Connections ----------------------------------------------------------------------------
 
     @contextmanager

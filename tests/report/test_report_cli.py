@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 
 from auditkit.cli.main import main
 from auditkit.errors import ExitCode
+from auditkit.report.dsse import parse_envelope_line
 from auditkit.report.verify import verify_report
 from auditkit.trail import TrailStore
 from tests.shared_datasets import copy_sample_project
@@ -78,6 +81,12 @@ def test_signed_report_verifies_and_is_recorded_with_its_hashes(
     assert store.verify().count >= 2
     printed = capsys.readouterr().out
     assert all(str(out / name) in printed for name in names)
+    # The trail's head at report time is signed into the statement: it still verifies as an anchor.
+    envelope = parse_envelope_line((out / "report.intoto.jsonl").read_text().splitlines()[0])
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    anchor = statement["predicate"]["audit_trail"]
+    assert store.verify(expect_head=anchor["head"]).intact
+    assert anchor["records"] == store.verify().count - 1, "the report record came after the anchor"
 
 
 def test_unsigned_report_says_so_and_has_no_envelope(
@@ -99,6 +108,25 @@ def test_a_wrong_passphrase_leaves_no_report_and_no_staging_folder(
     assert code == ExitCode.ERROR
     assert "passphrase" in capsys.readouterr().err.lower()
     assert list(tmp_path.iterdir()) == [wrong], "no report folder, no leftover staging folder"
+
+
+def test_a_broken_trail_is_not_reported_on(
+    recorded: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    import duckdb
+
+    folder = tmp_path / "copy"
+    shutil.copytree(recorded["folder"], folder)
+    store = folder / ".auditkit" / "audit.duckdb"
+    with duckdb.connect(str(store)) as connection:
+        connection.execute("UPDATE trail_records SET payload = replace(payload, 'fail', 'pass')")
+    project = folder / "auditkit.yaml"
+    out = tmp_path / "report"
+    assert main(["report", "-c", str(project), "--out", str(out)]) == ExitCode.ERROR
+    assert "the audit trail is broken" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_usage_errors_name_the_problem(
