@@ -47,7 +47,7 @@ def score_dataset(
     ``prediction_column``, a classifier's decision ``score >= threshold`` (0.5 when no threshold is
     known) is written as 0/1 and becomes the prediction role; a regressor's prediction is the score.
     """
-    features = _model_features(dataset, model)
+    features = model_features(dataset, model)
     _check_new_columns(dataset, [score_column, prediction_column])
     _check_not_a_source(dataset, out_path)
     cut = threshold if threshold is not None else dataset.roles.threshold
@@ -86,7 +86,7 @@ def score_dataset(
     return load_dataset(workspace, dataset.name, spec, roles, require_outcomes=False)
 
 
-def _model_features(dataset: Dataset, model: LoadedModel) -> tuple[str, ...]:
+def model_features(dataset: Dataset, model: LoadedModel) -> tuple[str, ...]:
     """The columns the model reads: the ones it names, else the dataset's feature columns."""
     expected = model.info.feature_names or dataset.feature_columns
     missing = [name for name in expected if name not in dataset.schema]

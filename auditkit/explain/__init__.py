@@ -14,6 +14,7 @@ import numpy
 
 from auditkit.data.artifacts import LoadedModel
 from auditkit.data.datasets import Dataset
+from auditkit.data.scoring import model_features
 from auditkit.data.sql import is_numeric_type
 from auditkit.data.workspace import Workspace
 from auditkit.errors import InputError
@@ -37,7 +38,6 @@ from auditkit.explain.report import (
 )
 from auditkit.explain.sample import DECISION, ROW, Sample, draw_sample
 from auditkit.progress import SILENT, Progress
-from auditkit.yamlsource import did_you_mean
 
 if TYPE_CHECKING:
     import pandas
@@ -120,18 +120,6 @@ def explain_dataset(
         reasons=reason_codes,
         timings=timings,
     )
-
-
-def model_features(dataset: Dataset, model: LoadedModel) -> tuple[str, ...]:
-    """The columns the model reads: the ones it names, else the dataset's feature columns."""
-    features = model.info.feature_names or dataset.feature_columns
-    missing = [name for name in features if name not in dataset.schema]
-    if missing:
-        hints = "; ".join(f"{name!r}{did_you_mean(name, dataset.schema)}" for name in missing)
-        raise InputError(
-            f"{dataset.source.spec.path}: the model needs columns the data lacks: {hints}"
-        )
-    return tuple(features)
 
 
 def _draw(

@@ -10,7 +10,8 @@ queries that run longer than their time limit.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -47,29 +48,18 @@ class SqlSandbox:
 
     def scalar(self, query: str, timeout_seconds: float = 30.0) -> float | None:
         """Run one SELECT and return its single numeric value (``None`` for SQL NULL)."""
-        _require_single_select(query)
-        timer = threading.Timer(timeout_seconds, self.connection.interrupt)
-        timer.start()
-        try:
+        with self._time_limited(query, timeout_seconds):
             rows = self.connection.execute(query).fetchmany(2)
-        except duckdb.InterruptException:
-            raise SqlSandboxTimeout(
-                f"query exceeded its time limit of {timeout_seconds:g} s"
-            ) from None
-        except duckdb.Error as error:
-            raise SqlRuleError(duckdb_message(error)) from None
-        finally:
-            timer.cancel()
         return _single_number(rows)
 
-    def table(self, query: str, max_rows: int, timeout_seconds: float = 30.0) -> QueryTable:
-        """Run one SELECT and return at most ``max_rows`` of its rows (the terminal UI's SQL console)."""
+    @contextmanager
+    def _time_limited(self, query: str, timeout_seconds: float) -> Iterator[None]:
+        """One SELECT only; interrupted past ``timeout_seconds``; DuckDB errors as one-line rule errors."""
         _require_single_select(query)
         timer = threading.Timer(timeout_seconds, self.connection.interrupt)
         timer.start()
         try:
-            result = self.connection.execute(query)
-            rows = result.fetchmany(max_rows + 1)
+            yield
         except duckdb.InterruptException:
             raise SqlSandboxTimeout(
                 f"query exceeded its time limit of {timeout_seconds:g} s (or was cancelled)"
@@ -78,6 +68,12 @@ class SqlSandbox:
             raise SqlRuleError(duckdb_message(error)) from None
         finally:
             timer.cancel()
+
+    def table(self, query: str, max_rows: int, timeout_seconds: float = 30.0) -> QueryTable:
+        """Run one SELECT and return at most ``max_rows`` of its rows (the terminal UI's SQL console)."""
+        with self._time_limited(query, timeout_seconds):
+            result = self.connection.execute(query)
+            rows = result.fetchmany(max_rows + 1)
         columns = tuple(str(item[0]) for item in result.description or [])
         return QueryTable(columns, tuple(rows[:max_rows]), truncated=len(rows) > max_rows)
 

@@ -14,20 +14,10 @@ import pytest
 
 from auditkit.data.artifacts import load_model
 from auditkit.errors import InputError, UntrustedModelError
+from tests.shared_datasets import SAMPLE_CATEGORICAL, SAMPLE_NUMERIC
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
-SAMPLE_FEATURES = (
-    "home_ownership",
-    "purpose",
-    "region",
-    "income",
-    "debt_ratio",
-    "employment_years",
-    "credit_history_months",
-    "loan_amount",
-    "num_credit_lines",
-    "delinquencies_2y",
-)
+SAMPLE_FEATURES = tuple(SAMPLE_CATEGORICAL + SAMPLE_NUMERIC)
 
 
 def training_data() -> tuple[Any, np.ndarray]:
