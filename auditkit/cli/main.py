@@ -6,6 +6,7 @@ documented exit codes of :class:`auditkit.errors.ExitCode`; set ``AUDITKIT_DEBUG
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -124,5 +125,21 @@ def report_error(error: AuditkitError) -> None:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point: run the command, then end the process at once.
+
+    By the time :func:`main` returns, every output is written and closed (files through a temporary
+    file renamed into place, audit-store records committed and their connections closed), so the
+    interpreter's teardown has nothing left to save. It would still spend about half a second after
+    a report freeing WeasyPrint's page trees and unloading matplotlib, scikit-learn and the rest, with
+    the user waiting for the prompt; ending with ``os._exit`` skips that.
+    """
+    code = main()
+    _flush_standard_streams()
+    os._exit(code)
+
+
+def _flush_standard_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        # OSError: the reader went away (`auditkit history | head`), nothing is left to deliver.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()

@@ -12,7 +12,8 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -239,18 +240,54 @@ def calibration_chart(chart: Mapping[str, Any]) -> str:
         return to_svg(figure, chart["title"])
 
 
-def draw_charts(context: dict[str, Any]) -> None:
-    """Add an ``svg`` to every chart of the context that has data to draw."""
-    for grouping in (*context["fairness"]["attributes"], *context["fairness"]["intersections"]):
+@dataclass(frozen=True)
+class ChartJob:
+    """One chart to draw: what kind, from which part of the report context (plain data, so that
+    another process can draw it)."""
+
+    key: str
+    """Stable within a report: where the chart sits (``fairness-1``, ``drift``)."""
+    kind: Literal["disparity", "bar", "calibration"]
+    data: Mapping[str, Any]
+    xlabel: str = ""
+
+
+def chart_jobs(context: Mapping[str, Any]) -> list[tuple[dict[str, Any], ChartJob]]:
+    """Every chart of the report context that has data to draw, with the mapping whose ``svg`` it fills."""
+    jobs: list[tuple[dict[str, Any], ChartJob]] = []
+    groupings = (*context["fairness"]["attributes"], *context["fairness"]["intersections"])
+    for index, grouping in enumerate(groupings):
         chart = grouping["chart"]
-        chart["svg"] = disparity_chart(chart) if chart["labels"] else ""
+        if chart["labels"]:
+            jobs.append((chart, ChartJob(f"fairness-{index}", "disparity", chart)))
+        else:
+            chart["svg"] = ""
     drift = context["drift"]
     if drift["computed"]:
         chart = drift["chart"]
-        chart["svg"] = bar_chart(chart, xlabel="PSI") if chart["labels"] else ""
-    performance = context["performance"]
-    if performance.get("calibration"):
-        performance["calibration"]["svg"] = calibration_chart(performance["calibration"])
+        if chart["labels"]:
+            jobs.append((chart, ChartJob("drift", "bar", chart, xlabel="PSI")))
+        else:
+            chart["svg"] = ""
+    calibration = context["performance"].get("calibration")
+    if calibration:
+        jobs.append((calibration, ChartJob("calibration", "calibration", calibration)))
     importance = context["explainability"].get("importance")
     if importance:
-        importance["svg"] = bar_chart(importance, xlabel="importance")
+        jobs.append((importance, ChartJob("importance", "bar", importance, xlabel="importance")))
+    return jobs
+
+
+def draw_chart(job: ChartJob) -> str:
+    """The chart as inline SVG text."""
+    if job.kind == "disparity":
+        return disparity_chart(job.data)
+    if job.kind == "calibration":
+        return calibration_chart(job.data)
+    return bar_chart(job.data, xlabel=job.xlabel)
+
+
+def draw_charts(context: dict[str, Any]) -> None:
+    """Add an ``svg`` to every chart of the context that has data to draw (in this process)."""
+    for target, job in chart_jobs(context):
+        target["svg"] = draw_chart(job)

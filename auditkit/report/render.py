@@ -73,25 +73,31 @@ def render_report(
     ``signoffs`` are the run's sign-off records (reviewer, decision, comment, time); with none, the
     report says it is not signed off. ``template_dirs`` are searched before the shipped templates.
     """
-    from auditkit.report.charts import draw_charts
+    from auditkit.report.chart_drawing import ChartDrawing, placeholder
+    from auditkit.report.charts import chart_jobs
     from auditkit.report.context import build_context, canonical_json, parse_time
     from auditkit.report.html import render_html
-    from auditkit.report.pdf import EmbeddedFile, render_pdf
+    from auditkit.report.pdf import EmbeddedFile, lay_out, write_pdf
 
     report_progress = progress or (lambda _step, _done: None)
     report_progress("reading the run", 0.0)
     context = build_context(run_document, signoffs)
     context["renderer"] = renderer_versions()
-    report_progress("drawing charts", 0.15)
-    draw_charts(context)
-    report_progress("rendering HTML", 0.35)
-    html = render_html(context, template_dirs)
+    jobs = chart_jobs(context)
+    with ChartDrawing([job for _target, job in jobs]) as charts:
+        for chart, job in jobs:
+            chart["svg"] = placeholder(job)
+        report_progress("rendering HTML", 0.1)
+        html_with_placeholders = render_html(context, template_dirs)
+        report_progress("laying out the PDF pages", 0.2)
+        document = lay_out(html_with_placeholders, charts=charts.svg)
+        html = charts.inline(html_with_placeholders)
     results = canonical_json(run_document).encode()
     files = {HTML_NAME: html.encode(), RESULTS_NAME: results}
     files[MANIFEST_NAME] = manifest_json(run_document, context, files).encode()
-    report_progress("rendering PDF/A", 0.45)
-    files[PDF_NAME] = render_pdf(
-        html,
+    report_progress("writing the PDF/A", 0.8)
+    files[PDF_NAME] = write_pdf(
+        document,
         embedded=(
             EmbeddedFile(RESULTS_NAME, results, "The audit run this report renders"),
             EmbeddedFile(MANIFEST_NAME, files[MANIFEST_NAME], "sha256 of every input and output"),

@@ -32,6 +32,24 @@ def test_help_lists_commands_and_exit_codes(capsys: pytest.CaptureFixture[str]) 
     assert "Exit codes" in out and "inconclusive" in out
 
 
+def test_piped_output_is_delivered_whole_before_the_process_ends() -> None:
+    # The console script ends with os._exit: buffered output to a pipe must be flushed first.
+    result = run(["--help"])
+    assert result.returncode == 0
+    assert result.stdout.rstrip().endswith(main_help_last_line())
+    assert result.stderr == ""
+
+
+def main_help_last_line() -> str:
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        main(["--help"])
+    return buffer.getvalue().rstrip().splitlines()[-1]
+
+
 def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["metrics", "--no-such-option"]) == ExitCode.ERROR
     assert "No such option" in capsys.readouterr().err

@@ -12,6 +12,11 @@ from auditkit.report import render_report
 from tests.report.conftest import minimal_run
 
 
+def stub_pdf_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auditkit.report.pdf, "lay_out", lambda *_, **__: None)
+    monkeypatch.setattr(auditkit.report.pdf, "write_pdf", lambda *_, **__: b"%PDF-1.7 stub")
+
+
 def test_a_failure_while_rendering_leaves_no_file_and_keeps_the_previous_report(
     out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -21,7 +26,7 @@ def test_a_failure_while_rendering_leaves_no_file_and_keeps_the_previous_report(
     def broken_pdf(*_: object, **__: object) -> bytes:
         raise RuntimeError("PDF engine failed")
 
-    monkeypatch.setattr(auditkit.report.pdf, "render_pdf", broken_pdf)
+    monkeypatch.setattr(auditkit.report.pdf, "write_pdf", broken_pdf)
     with pytest.raises(RuntimeError, match="PDF engine failed"):
         render_report(minimal_run(), out_dir)
     assert sorted(path.name for path in out_dir.iterdir()) == ["report.html"]
@@ -31,7 +36,7 @@ def test_a_failure_while_rendering_leaves_no_file_and_keeps_the_previous_report(
 def test_a_failure_while_writing_leaves_no_partial_or_temporary_file(
     out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(auditkit.report.pdf, "render_pdf", lambda *_, **__: b"%PDF-1.7 stub")
+    stub_pdf_engine(monkeypatch)
     real_fsync = os.fsync
     calls = []
 
@@ -50,7 +55,7 @@ def test_a_failure_while_writing_leaves_no_partial_or_temporary_file(
 def test_progress_is_reported_from_start_to_end(
     out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(auditkit.report.pdf, "render_pdf", lambda *_, **__: b"%PDF-1.7 stub")
+    stub_pdf_engine(monkeypatch)
     steps: list[tuple[str, float]] = []
     rendered = render_report(
         minimal_run(), out_dir, progress=lambda step, done: steps.append((step, done))

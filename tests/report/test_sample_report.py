@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -166,18 +167,22 @@ def test_charts_are_the_same_svg_in_html_and_pdf_and_identical_across_renders(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pdf_sources: list[str] = []
-    real_render_pdf = auditkit.report.pdf.render_pdf
+    delivered_to_pdf: list[str] = []
+    real_lay_out = auditkit.report.pdf.lay_out
 
-    def recording_render_pdf(html: str, **options: Any) -> bytes:
-        pdf_sources.append(html)
-        return real_render_pdf(html, **options)
+    def recording_lay_out(html: str, *, charts: Callable[[str], str]) -> Any:
+        def recording_charts(key: str) -> str:
+            delivered_to_pdf.append(charts(key))
+            return delivered_to_pdf[-1]
 
-    monkeypatch.setattr(auditkit.report.pdf, "render_pdf", recording_render_pdf)
+        return real_lay_out(html, charts=recording_charts)
+
+    monkeypatch.setattr(auditkit.report.pdf, "lay_out", recording_lay_out)
     again = render_report(sample_run, tmp_path / "again")
     charts = SVG.findall(again.html.read_text())
     assert len(charts) >= 5  # three attributes, one intersection, drift
-    assert SVG.findall(pdf_sources[0]) == charts
+    # WeasyPrint asks for each chart once, in document order, and gets the SVG the HTML inlines.
+    assert [SVG.findall(svg) for svg in delivered_to_pdf] == [[chart] for chart in charts]
     assert SVG.findall(sample_report.html.read_text()) == charts
     assert again.sha256 == sample_report.sha256  # HTML, JSON, manifest and PDF byte-identical
     for chart in charts:
