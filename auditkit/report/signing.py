@@ -22,6 +22,7 @@ from auditkit.report.dsse import (
     sign_envelope,
     signing_section,
 )
+from auditkit.report.event_loop import outside_running_loop
 from auditkit.report.keys import (
     PUBLIC_MODE,
     SignerConfig,
@@ -48,6 +49,7 @@ class SignedOutputs:
     """Subject name (relative to the report folder) -> sha256 hex, as the envelope lists them."""
 
 
+@outside_running_loop
 def sign_report(
     out_dir: Path,
     pdf_path: Path,

@@ -37,6 +37,7 @@ from auditkit.report.dsse import (
     parse_envelope_line,
     subject_digests,
 )
+from auditkit.report.event_loop import outside_running_loop
 from auditkit.report.keys import certificate_der, certificate_sha256, load_certificates
 from auditkit.report.pdfsign import quiet_library_logs
 
@@ -144,6 +145,7 @@ class Verification:
         self.report.problems.append(Problem(severity, str(where), message))
 
 
+@outside_running_loop
 def verify_report(target: Path, trust: Sequence[Path]) -> VerificationReport:
     """Verify ``target`` (a signed PDF, a ``.intoto.jsonl`` envelope, or a report folder)."""
     pdfs, envelopes = files_to_verify(Path(target))

@@ -6,6 +6,7 @@ changes the files the way an attacker would and checks the exit code and the one
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -130,6 +131,28 @@ def test_signed_report_verifies_with_its_certificate(
         assert f"subject {name} sha256 {digest} ok" in out
     assert f"embedded results.json sha256 {hashlib.sha256(RESULTS).hexdigest()} ok" in out
     assert out.rstrip().endswith("verdict: valid and trusted")
+
+
+def test_signing_and_verifying_work_inside_a_running_event_loop(
+    unsigned_pdf: bytes, keys: GeneratedKeys, tmp_path: Path
+) -> None:
+    # A notebook or an async service calls the synchronous API with a loop running; pyHanko's own
+    # asyncio.run must not turn a good report into a "tampered" one there.
+    from auditkit.report.verify import verify_report
+
+    write_inputs(tmp_path, unsigned_pdf)
+
+    async def sign_and_verify() -> list[str]:
+        sign_report(
+            tmp_path,
+            tmp_path / "report.pdf",
+            SignerConfig.from_keygen_folder(keys.key.parent),
+            [tmp_path / "report.html", tmp_path / "results.json", tmp_path / "report.pdf"],
+            PREDICATE,
+        )
+        return [problem.message for problem in verify_report(tmp_path, [keys.certificate]).problems]
+
+    assert asyncio.run(sign_and_verify()) == []
 
 
 def test_each_file_verifies_on_its_own(
