@@ -52,7 +52,9 @@ class ChartDrawing:
             # spawn, not fork: this process may hold DuckDB's threads, which a fork would copy
             # mid-flight.
             pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_silence_worker_output,
             )
             self._futures = {key: pool.submit(draw_chart, job) for key, job in self._jobs.items()}
         except (OSError, RuntimeError, AssertionError):
@@ -95,6 +97,15 @@ class ChartDrawing:
         _traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _silence_worker_output() -> None:
+    """The worker writes nothing to the terminal: under the terminal UI a stray warning would draw
+    over the screen. Its errors reach this process with the chart it failed to draw."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
 
 
 def _cpus() -> int:
