@@ -10,7 +10,7 @@ from auditkit.cli.cmd_trail import open_store, store_options
 from auditkit.errors import ExitCode
 
 
-class DecisionText(click.ParamType):
+class DecisionText(click.types.StringParamType):
     """A decision of the trail (:data:`auditkit.trail.DECISIONS`), left for the trail to check so that a
     wrong one is a one-line error like every other; the choices are read only when help is shown,
     which keeps ``auditkit --help`` from loading the trail."""
