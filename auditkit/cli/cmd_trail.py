@@ -48,6 +48,20 @@ def emit_json(document: Any) -> None:
 
 # history ------------------------------------------------------------------------------------
 
+HISTORY_COLUMNS = (
+    "RUN",
+    "TIME (UTC)",
+    "MODEL",
+    "DATASET",
+    "STATUS",
+    "FAIL",
+    "WAIVED",
+    "INCONCL.",
+    "SIGN-OFF",
+)
+COUNT_COLUMNS = ("FAIL", "WAIVED", "INCONCL.")
+"""Right-aligned, as numbers."""
+
 
 @click.command(short_help="List recorded runs with their verdicts, sign-offs and reports.")
 @store_options
@@ -56,8 +70,9 @@ def emit_json(document: Any) -> None:
 )
 @click.option("--format", "output_format", type=TEXT_OR_JSON, default="text", show_default=True)
 def history(config: Path | None, store: Path | None, limit: int, output_format: str) -> int:
-    """List the newest recorded check runs: run id, time, model, dataset, status and the counts of
-    failed, waived and inconclusive rules, each with the sign-offs and reports recorded for it."""
+    """List the newest recorded check runs: run id, time, model, dataset, status, the counts of
+    failed, waived and inconclusive rules and the latest sign-off (decision and reviewer, or none);
+    under each run, every sign-off and report recorded for it, oldest first."""
     from auditkit.trail.history import history_entry
 
     trail = open_store(config, store)
@@ -72,7 +87,6 @@ def history(config: Path | None, store: Path | None, limit: int, output_format: 
 
 
 def _history_lines(entries: Sequence[dict[str, Any]]) -> list[str]:
-    header = ("RUN", "TIME (UTC)", "MODEL", "DATASET", "STATUS", "FAIL", "WAIVED", "INCONCL.")
     rows = [
         (
             entry["run_id"],
@@ -83,11 +97,14 @@ def _history_lines(entries: Sequence[dict[str, Any]]) -> list[str]:
             str(entry["counts"]["fail"]),
             str(entry["counts"]["waived"]),
             str(entry["counts"]["inconclusive"]),
+            _latest_signoff_text(entry["latest_signoff"]),
         )
         for entry in entries
     ]
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    lines = [_table_line(header, widths)]
+    widths = [
+        max(len(row[i]) for row in (HISTORY_COLUMNS, *rows)) for i in range(len(HISTORY_COLUMNS))
+    ]
+    lines = [_table_line(HISTORY_COLUMNS, widths)]
     for entry, row in zip(entries, rows, strict=True):
         lines.append(_table_line(row, widths))
         lines += [f"    {_signoff_text(signoff)}" for signoff in entry["signoffs"]]
@@ -96,10 +113,9 @@ def _history_lines(entries: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def _table_line(cells: Sequence[str], widths: Sequence[int]) -> str:
-    numeric = range(5, len(cells))
     return "  ".join(
-        cell.rjust(width) if i in numeric else cell.ljust(width)
-        for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        cell.rjust(width) if column in COUNT_COLUMNS else cell.ljust(width)
+        for column, cell, width in zip(HISTORY_COLUMNS, cells, widths, strict=True)
     ).rstrip()
 
 
@@ -107,6 +123,12 @@ def _model_text(model: dict[str, Any] | None) -> str:
     if not model or not model.get("name"):
         return "-"
     return " ".join(part for part in (model.get("name"), model.get("version")) if part)
+
+
+def _latest_signoff_text(signoff: dict[str, Any] | None) -> str:
+    if signoff is None:
+        return "none"
+    return f"{signoff['decision']} by {signoff['reviewer']}"
 
 
 def _signoff_text(signoff: dict[str, Any]) -> str:

@@ -387,7 +387,7 @@ def signoff_entry(record: Mapping[str, Any]) -> dict[str, Any]:
         "decision": decision,
         "decision_word": decision.replace("_", " ").capitalize(),
         "comment": record.get("comment") or "",
-        "time": record.get("time", ""),
+        "time": record.get("created", ""),
     }
 
 

@@ -70,8 +70,9 @@ def render_report(
 ) -> RenderedReport:
     """Render ``run_document`` (a stored run's payload) into ``out_dir``; return the files written.
 
-    ``signoffs`` are the run's sign-off records (reviewer, decision, comment, time); with none, the
-    report says it is not signed off. ``template_dirs`` are searched before the shipped templates.
+    ``signoffs`` are the run's sign-off records as the trail stores them (reviewer, decision, comment,
+    created); with none, the report says it is not signed off. ``template_dirs`` are searched before the
+    shipped templates.
     """
     from auditkit.report.chart_drawing import ChartDrawing, placeholder
     from auditkit.report.charts import chart_jobs

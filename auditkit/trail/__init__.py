@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from auditkit.trail.document import build_run_document
-from auditkit.trail.errors import TrailError, TrailLockError
+from auditkit.trail.errors import SignoffError, TrailError, TrailLockError
 from auditkit.trail.records import DECISIONS, GENESIS, RECORD_KINDS, Record
+from auditkit.trail.signoff import COMMENT_REQUIRED, Signoff, checked_signoff
 from auditkit.trail.store import StoredRun, TrailStore
 
 if TYPE_CHECKING:
@@ -14,15 +15,19 @@ if TYPE_CHECKING:
     from auditkit.project import Project
 
 __all__ = [
+    "COMMENT_REQUIRED",
     "DECISIONS",
     "GENESIS",
     "RECORD_KINDS",
     "Record",
+    "Signoff",
+    "SignoffError",
     "StoredRun",
     "TrailError",
     "TrailLockError",
     "TrailStore",
     "build_run_document",
+    "checked_signoff",
     "record_check",
 ]
 

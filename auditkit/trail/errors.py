@@ -11,3 +11,7 @@ class TrailError(AuditkitError):
 
 class TrailLockError(TrailError):
     """The store stayed locked by another process for longer than the timeout."""
+
+
+class SignoffError(TrailError):
+    """A sign-off without a reviewer, with an unknown decision, or without a comment it needs."""

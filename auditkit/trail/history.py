@@ -16,6 +16,11 @@ def history_entry(run: StoredRun) -> dict[str, Any]:
     project = document.get("project") or {}
     summary = result.get("summary") or {}
     current = (result.get("inputs") or {}).get("current") or {}
+    # In trail order: the last one is the decision that stands.
+    signoffs = [
+        {key: signoff.get(key) for key in ("reviewer", "decision", "comment", "created")}
+        for signoff in run.signoffs
+    ]
     return {
         "run_id": run.run_id,
         "seq": run.record.seq,
@@ -25,10 +30,8 @@ def history_entry(run: StoredRun) -> dict[str, Any]:
         "status": result.get("status"),
         "counts": {outcome: int(summary.get(outcome) or 0) for outcome in COUNTED},
         "summary": summary,
-        "signoffs": [
-            {key: signoff.get(key) for key in ("reviewer", "decision", "comment", "created")}
-            for signoff in run.signoffs
-        ],
+        "latest_signoff": signoffs[-1] if signoffs else None,
+        "signoffs": signoffs,
         "reports": [
             {key: report.get(key) for key in ("files", "signer", "created")}
             for report in run.reports

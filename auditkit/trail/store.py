@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +19,8 @@ from auditkit.trail.errors import TrailError
 from auditkit.trail.lock import DEFAULT_TIMEOUT, store_lock
 from auditkit.trail.records import (
     COLUMNS,
-    DECISIONS,
     GENESIS,
     HASH_SCHEME,
-    Decision,
     Record,
     RecordKind,
     new_id,
@@ -30,6 +28,7 @@ from auditkit.trail.records import (
     seal,
     utc_now,
 )
+from auditkit.trail.signoff import checked_signoff
 from auditkit.yamlsource import did_you_mean
 
 if TYPE_CHECKING:
@@ -98,17 +97,19 @@ class TrailStore:
         return self._append_attachment("report", run, details)
 
     def append_signoff(
-        self, run: str, *, reviewer: str, decision: Decision, comment: str = ""
+        self, run: str, *, reviewer: str, decision: str, comment: str = ""
     ) -> Record:
-        """Record a reviewer's decision on ``run``."""
-        if decision not in DECISIONS:
-            raise TrailError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
-        if not reviewer.strip():
-            raise TrailError("a sign-off needs a reviewer")
-        details = {"reviewer": reviewer, "decision": decision, "comment": comment}
-        return self._append_attachment("signoff", run, details)
+        """Record a reviewer's decision on ``run`` (see :func:`auditkit.trail.signoff.checked_signoff`).
 
-    def _append_attachment(self, kind: RecordKind, run: str, details: dict[str, Any]) -> Record:
+        The whole chain is verified first, in the same transaction: a sign-off must not vouch for a
+        trail that was tampered with.
+        """
+        signoff = checked_signoff(reviewer, decision, comment)
+        return self._append_attachment("signoff", run, asdict(signoff), require_intact=True)
+
+    def _append_attachment(
+        self, kind: RecordKind, run: str, details: dict[str, Any], *, require_intact: bool = False
+    ) -> Record:
         if not self.path.is_file():
             raise TrailError(
                 f"no audit trail at {self.path} yet: there is no run to attach a {kind} to"
@@ -118,6 +119,8 @@ class TrailStore:
         created = moment.isoformat()
         with self._writing() as connection:
             run_id = _resolve_run(connection, run, self.path)
+            if require_intact:
+                _refuse_broken(_verify(connection), self.path)
             payload = payload_text({"run_id": run_id, "kind": kind, "created": created, **details})
             return self._insert(connection, kind, record_id, run_id, created, payload)
 
@@ -185,10 +188,8 @@ class TrailStore:
 
     def verify(self, *, expect_head: str | None = None) -> Verification:
         """Re-hash every record in order and check each links to the one before it."""
-        from auditkit.trail.verify import verify_chain
-
         with self._reading() as connection:
-            return verify_chain(_stream(connection), expect_head=expect_head)
+            return _verify(connection, expect_head=expect_head)
 
     def anchor(self) -> dict[str, Any]:
         """The verified head of the trail, to be signed into a report: whoever holds the report can
@@ -197,8 +198,7 @@ class TrailStore:
         A broken trail is refused: a report must not vouch for a trail that was tampered with.
         """
         verification = self.verify()
-        if not verification.intact:
-            raise TrailError(f"{self.path}: the audit trail is broken: {verification.problem}")
+        _refuse_broken(verification, self.path)
         return {"head": verification.head, "records": verification.count}
 
     # Connections ----------------------------------------------------------------------------
@@ -252,6 +252,19 @@ def _stream(connection: duckdb.DuckDBPyConnection, batch: int = 256) -> Iterator
     while rows := cursor.fetchmany(batch):
         for row in rows:
             yield Record(*row)
+
+
+def _verify(
+    connection: duckdb.DuckDBPyConnection, *, expect_head: str | None = None
+) -> Verification:
+    from auditkit.trail.verify import verify_chain
+
+    return verify_chain(_stream(connection), expect_head=expect_head)
+
+
+def _refuse_broken(verification: Verification, path: Path) -> None:
+    if not verification.intact:
+        raise TrailError(f"{path}: the audit trail is broken: {verification.problem}")
 
 
 def _ensure_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:

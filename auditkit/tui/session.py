@@ -10,7 +10,7 @@ concurrent use from several threads, so each connection is guarded by its own lo
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -441,17 +441,11 @@ def validate_waiver(form: WaiverForm) -> WaiverEntry:
 
 
 def validate_signoff(form: SignoffForm) -> dict[str, Any]:
-    """The sign-off as ``append_signoff`` takes it, or a usage error naming the missing field."""
-    from auditkit.trail import DECISIONS
+    """The sign-off as ``append_signoff`` takes it, or an error naming the field that is missing (the
+    trail's rule, the same as ``auditkit signoff``'s)."""
+    from auditkit.trail import checked_signoff
 
-    reviewer = form.reviewer.strip()
-    if not reviewer:
-        raise UsageError("reviewer: give the reviewer's name or e-mail")
-    if form.decision not in DECISIONS:
-        raise UsageError(f"decision: choose one of {', '.join(DECISIONS)}")
-    if form.decision == "approve_with_conditions" and not form.comment.strip():
-        raise UsageError("comment: state the conditions of the approval")
-    return {"reviewer": reviewer, "decision": form.decision, "comment": form.comment.strip()}
+    return asdict(checked_signoff(form.reviewer, form.decision, form.comment))
 
 
 def find_project_file(folder: Path) -> Path | None:

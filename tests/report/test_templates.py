@@ -77,7 +77,7 @@ def test_without_signoffs_the_report_says_so_and_with_them_lists_each() -> None:
                 "reviewer": "A. Reviewer",
                 "decision": "approve_with_conditions",
                 "comment": "fix <b>",
-                "time": "2026-11-30T09:00:00+00:00",
+                "created": "2026-11-30T09:00:00+00:00",
             }
         ],
     )
@@ -85,6 +85,7 @@ def test_without_signoffs_the_report_says_so_and_with_them_lists_each() -> None:
     html = render_html(context)
     assert "Not signed off." not in html
     assert "A. Reviewer" in html and "Approve with conditions" in html and "fix &lt;b&gt;" in html
+    assert "2026-11-30T09:00:00+00:00" in html, "the time the trail recorded the sign-off"
 
 
 def test_missing_evidence_sections_say_not_computed() -> None:

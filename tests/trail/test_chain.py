@@ -235,6 +235,13 @@ def test_signoffs_and_reports_attach_to_their_run(store: TrailStore) -> None:
     assert verification.intact and verification.count == 7
 
 
+def test_a_signoff_on_a_broken_trail_is_refused_and_appends_nothing(store: TrailStore) -> None:
+    tamper(store, "UPDATE trail_records SET created = '2020-01-01' WHERE seq = 2")
+    with pytest.raises(TrailError, match=r"the audit trail is broken: record 2 \(check "):
+        store.append_signoff("latest", reviewer="jane.roe", decision="approve")
+    assert [row[0] for row in stored_rows(store)] == [1, 2, 3, 4, 5]
+
+
 def test_a_store_of_a_newer_schema_is_refused(store: TrailStore) -> None:
     tamper(store, "UPDATE trail_meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(TrailError, match="schema version 99"):

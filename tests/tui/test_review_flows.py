@@ -126,6 +126,12 @@ async def sign_off_and_report(project: Path, tmp_path: Path, keys: Path, out: Pa
         assert trail_of(project).load_run(run_id).signoffs == []
 
         screen.query_one("#reviewer").value = "Jane Roe"
+        screen.query_one("#decision").value = "reject"
+        await pilot.press("ctrl+s")  # a rejection without its reason
+        await settle(app, pilot)
+        assert "comment: say why the run is rejected" in screen_text(app)
+        assert trail_of(project).load_run(run_id).signoffs == []
+
         screen.query_one("#decision").value = "approve_with_conditions"
         screen.query_one("#comment").value = "Remediate FAIR-001 by 2027-01-31 (MRC-2026-120)."
         await pilot.press("ctrl+s")

@@ -215,6 +215,7 @@ def test_tui_with_a_missing_project_file_is_one_line_and_exit_2(
             SignoffForm(reviewer="Jane", decision="approve_with_conditions"),
             "comment: state the conditions",
         ),
+        (SignoffForm(reviewer="Jane", decision="reject", comment=" "), "comment: say why"),
     ],
 )
 def test_an_incomplete_sign_off_names_the_field(form: SignoffForm, message: str) -> None:

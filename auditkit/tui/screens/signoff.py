@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from auditkit.errors import AuditkitError
+from auditkit.trail import DECISIONS
 from auditkit.tui.screens.base import AuditScreen
 from auditkit.tui.session import ReportForm, SignoffForm, validate_signoff
 from auditkit.tui.views import signoff_text, status_markup
@@ -26,11 +27,7 @@ from auditkit.tui.views import signoff_text, status_markup
 if TYPE_CHECKING:
     from auditkit.tui.session import BuiltReport
 
-DECISION_CHOICES = (
-    ("approve", "approve"),
-    ("reject", "reject"),
-    ("approve with conditions", "approve_with_conditions"),
-)
+DECISION_CHOICES = tuple((decision.replace("_", " "), decision) for decision in DECISIONS)
 REPORT_FIELDS = (
     ("folder", "Folder", "folder for the report files (relative to the project)"),
     ("key", "Signing key", "private key file; empty for an unsigned report"),
@@ -71,7 +68,9 @@ class SignoffScreen(AuditScreen):
                     with Horizontal(classes="form-row"):
                         yield Label("Comment", classes="form-label")
                         yield Input(
-                            placeholder="conditions, ticket, remarks", id="comment", compact=True
+                            placeholder="reason or conditions, ticket, remarks",
+                            id="comment",
+                            compact=True,
                         )
                     yield Button("Record sign-off", id="sign", variant="primary", compact=True)
                 with Vertical(id="report-form"):
