@@ -1,11 +1,10 @@
 """Aggregation in DuckDB: per-group counts and sums, one scan of the data per query.
 
 All groupings of a request share one scan: ``GROUP BY GROUPING SETS ((), (race), (sex), (race, sex))``.
-Without a label column the same scan counts decisions alone (the decision margins of the confusion
-matrix) instead of the confusion cells.
 ``GROUPING(...)`` tells a rolled-up NULL (the column is not part of this grouping) from a real missing
 value (the explicit ``unknown`` group). Only these small tables come back to Python; every metric is
-derived from them. Aggregates are sums and counts, so they decompose across partitions.
+derived from them. Aggregates are sums and counts, so they decompose across partitions. Without a label
+column the same scan counts the decisions alone (the decision margins of the confusion matrix).
 """
 
 from __future__ import annotations

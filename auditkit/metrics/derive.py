@@ -7,7 +7,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditkit.metrics.registry import CELLS, METRICS, MetricDefinition, decision_margins
+from auditkit.metrics.registry import (
+    CELLS,
+    DECISION_MARGINS,
+    METRICS,
+    MetricDefinition,
+    decision_margins,
+)
 from auditkit.metrics.stats import kish_effective_n, wilson_interval
 
 
@@ -50,7 +56,7 @@ def derive_decisions(
     margins' counts; ``keys`` holds only metrics that need no label."""
     margins = {
         margin: _number(record, f"w_{margin}" if weighted else margin)
-        for margin in ("selected", "rejected")
+        for margin in DECISION_MARGINS
     }
     derived.values["n"] = int(record.get("n") or 0)
     for key in keys:
