@@ -54,6 +54,9 @@ def open_project(
 ) -> LoadedProject:
     """Register the project's datasets as views and validate their column roles.
 
+    ``require_outcomes`` asks for the model's decisions (a prediction, or a score with a threshold); a
+    label column is optional (without one, the metrics that need observed outcomes are null).
+
     When the current data has neither a prediction nor a score column and the project names a model,
     the model scores the data in Arrow batches first. ``with_model`` loads the model anyway, to record
     what it is.
@@ -65,7 +68,7 @@ def open_project(
     if project.model is not None and (with_model or needs_scores):
         model = load_project_model(project)
     if needs_scores and model is not None:
-        current = _scored_current(workspace, project, model, require_outcomes)
+        current = _scored_current(workspace, project, model)
     else:
         current = load_dataset(
             workspace,
@@ -92,9 +95,7 @@ def load_project_model(project: Project) -> LoadedModel:
     )
 
 
-def _scored_current(
-    workspace: Workspace, project: Project, model: LoadedModel, require_outcomes: bool
-) -> Dataset:
+def _scored_current(workspace: Workspace, project: Project, model: LoadedModel) -> Dataset:
     """Score the current data with the model; the scores are cached beside the audit store."""
     from auditkit.data.scoring import score_dataset
 
@@ -115,10 +116,7 @@ def _scored_current(
         / f"{model.info.sha256[:16]}-{data_digest}-{where_digest}.parquet"
     )
     threshold = project.roles.threshold if project.roles.threshold is not None else 0.5
-    scored = score_dataset(workspace, unscored, model, cache, threshold=threshold)
-    if require_outcomes and scored.roles.label is None:
-        raise UsageError("no label column is set (--label or columns.label)")
-    return scored
+    return score_dataset(workspace, unscored, model, cache, threshold=threshold)
 
 
 def _load_reference(workspace: Workspace, project: Project) -> Dataset:

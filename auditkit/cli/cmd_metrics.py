@@ -62,6 +62,14 @@ def metrics(**options: Any) -> int:
     Example (ProPublica's COMPAS data):
       auditkit metrics --data compas-scores-two-years.csv --label two_year_recid \\
           --score decile_score --threshold 5 --by race --reference-group race=Caucasian --format json
+
+    Without --label (decisions only, no observed outcomes) the selection and scoring rates, their
+    disparities and the parity metrics built on them are computed; the metrics that need outcomes
+    are null with the reason.
+
+    \b
+    Example (Ricci v. DeStefano promotion exams, no outcome column):
+      auditkit metrics --data fc_ricci.csv --score Combine --threshold 70 --by Race
     """
     from auditkit.engine import compute_project_metrics, open_project
     from auditkit.errors import UsageError
@@ -93,14 +101,21 @@ def metrics(**options: Any) -> int:
     else:
         from auditkit.cli.render_metrics import render_metrics_text
 
-        shown = [
-            key
-            for key in (keys or DEFAULT_TEXT_METRICS)
-            if key in METRICS and key not in ("n", "tp", "fp", "tn", "fn")
-        ]
-        text = render_metrics_text(document, shown, describe_source(loaded))
+        text = render_metrics_text(
+            document, _text_metric_keys(keys, report), describe_source(loaded)
+        )
     _emit(text, options["output"])
     return 0
+
+
+def _text_metric_keys(keys: list[str] | None, report: Any) -> list[str]:
+    """The columns of the text tables: the metrics asked for, or the usual ones; without a label,
+    those that need no observed outcomes (the selection rate, and the scoring rate with a score)."""
+    from auditkit.metrics.registry import COUNT_KEYS, computable_keys
+
+    if keys is None and not report.labelled:
+        keys = computable_keys(report.settings.get("metrics", []), labelled=False)
+    return [key for key in (keys or DEFAULT_TEXT_METRICS) if key not in COUNT_KEYS]
 
 
 def _metric_keys(text: str | None, known: Any) -> list[str] | None:
@@ -127,7 +142,10 @@ def describe_source(loaded: Any) -> str:
         if loaded.model and roles.prediction is None
         else ""
     )
-    return f"{name} · {loaded.current.row_count:,} rows{where}{scored} · label {roles.label} · decision {decision}"
+    label = f"label {roles.label}" if roles.label else "no label (decisions only)"
+    return (
+        f"{name} · {loaded.current.row_count:,} rows{where}{scored} · {label} · decision {decision}"
+    )
 
 
 def _emit(text: str, output: Path | None) -> None:

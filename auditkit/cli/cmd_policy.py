@@ -41,7 +41,7 @@ def lint(files: tuple[str, ...]) -> int:
 def list_command() -> int:
     """The built-in policy packs, the rule kinds and the metric keys rules can use."""
     from auditkit.metrics.quality import QUALITY_CHECKS
-    from auditkit.metrics.registry import FAIRNESS_METRICS, METRICS
+    from auditkit.metrics.registry import FAIRNESS_METRICS, METRICS, label_free_keys
     from auditkit.policy.kinds import RULE_MODELS, kind_summary
     from auditkit.policy.loader import builtin_names, load_policy
 
@@ -54,6 +54,7 @@ def list_command() -> int:
         click.echo(f"  {name:<14} {kind_summary(name).splitlines()[0]}")
     click.echo("metrics: " + ", ".join(METRICS))
     click.echo("fairness metrics: " + ", ".join(FAIRNESS_METRICS))
+    click.echo("without a label column (decisions only): " + ", ".join(label_free_keys()))
     click.echo("data-quality checks: " + ", ".join(QUALITY_CHECKS))
     return 0
 

@@ -55,7 +55,11 @@ def project_options(function: F) -> F:
             is_flag=True,
             help="Allow loading a pickle/joblib model (runs code from the file).",
         ),
-        click.option("--label", metavar="COL", help="Observed outcome column."),
+        click.option(
+            "--label",
+            metavar="COL",
+            help="Observed outcome column (optional: without it, metrics that need outcomes are null).",
+        ),
         click.option("--prediction", metavar="COL", help="Model decision column."),
         click.option("--score", metavar="COL", help="Model score column."),
         click.option(

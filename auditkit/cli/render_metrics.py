@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from auditkit.metrics.registry import needs_label
+
 UNKNOWN_LABEL = "(unknown)"
 
 
@@ -74,7 +76,17 @@ def render_metrics_text(document: dict[str, Any], metric_keys: Sequence[str], so
         minimum = document.get("settings", {}).get("min_group_size")
         note = f" (fewer than {minimum} rows)" if minimum else ""
         lines += ["", f"* inconclusive: group too small for a decision{note}"]
+    if not _labelled(document):
+        lines += [
+            "",
+            "no label column: the metrics that need observed outcomes (accuracy, error rates, "
+            "ROC AUC, calibration ...) are not computed",
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _labelled(document: dict[str, Any]) -> bool:
+    return bool(document.get("settings", {}).get("labelled", True))
 
 
 def _groupings(document: dict[str, Any]) -> list[tuple[str, ...]]:
@@ -100,7 +112,7 @@ def _fairness_lines(document: dict[str, Any], grouping: tuple[str, ...]) -> list
         parts = [
             f"{name.replace('_', ' ')} {format_value(entry.get(name))}"
             for name in names
-            if name in entry
+            if name in entry and (_labelled(document) or not needs_label(name))
         ]
         return ["  " + " · ".join(parts[start : start + 3]) for start in range(0, len(parts), 3)]
     return []

@@ -173,7 +173,11 @@ def load_dataset(
     base: Path | None = None,
     require_outcomes: bool = True,
 ) -> Dataset:
-    """Register ``spec`` as view ``name`` and check that ``roles`` fit its columns and values."""
+    """Register ``spec`` as view ``name`` and check that ``roles`` fit its columns and values.
+
+    ``require_outcomes`` asks for the model's outcomes: its decisions (a prediction column, or a score
+    with a threshold). A label column (the observed outcomes) is never required.
+    """
     source = resolve_source(spec, base)
     workspace.register(name, source, where=where)
     schema = workspace.columns(name)
@@ -214,8 +218,7 @@ def _single_column_hint(source: ResolvedSource, schema: dict[str, str]) -> list[
 def _role_type_problems(dataset: Dataset, require_outcomes: bool) -> list[str]:
     roles, schema = dataset.roles, dataset.schema
     problems = []
-    if require_outcomes and roles.label is None:
-        problems.append("no label column is set (--label or columns.label)")
+    # No label is fine: the metrics that need observed outcomes are then null, each with the reason.
     if require_outcomes and not dataset.has_decision:
         if roles.score is not None:
             problems.append(

@@ -127,7 +127,9 @@ def _guess_sensitive(summaries: list[ColumnSummary], guess: RoleGuess) -> None:
 
 def _note_todos(summaries: list[ColumnSummary], guess: RoleGuess) -> None:
     if guess.label is None:
-        guess.todo.append("columns.label: name the observed outcome column")
+        guess.todo.append(
+            "columns.label: name the observed outcome column (or leave it out: decisions only)"
+        )
     if guess.prediction is None and guess.score is None:
         guess.todo.append(
             "columns.prediction (or columns.score with columns.threshold): name the model output"

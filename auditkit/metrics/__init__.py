@@ -13,7 +13,13 @@ from auditkit.data.workspace import Workspace
 from auditkit.errors import UsageError
 from auditkit.metrics import aggregate, derive
 from auditkit.metrics.disparity import GroupState, add_group_disparities, grouping_summary
-from auditkit.metrics.registry import FAIRNESS_METRICS, METRICS, MetricDefinition
+from auditkit.metrics.registry import (
+    FAIRNESS_METRICS,
+    METRICS,
+    NO_LABEL_REASON,
+    MetricDefinition,
+    computable_keys,
+)
 from auditkit.metrics.result import GroupingResult, GroupResult, MetricReport
 from auditkit.yamlsource import did_you_mean
 
@@ -52,7 +58,11 @@ def compute_metrics(
     min_group_size: int = 30,
     metrics: Sequence[str] | None = None,
 ) -> MetricReport:
-    """Metrics overall and for every group of every grouping (each a tuple of sensitive columns)."""
+    """Metrics overall and for every group of every grouping (each a tuple of sensitive columns).
+
+    Without a label column, the metrics that need observed outcomes are null with
+    :data:`~auditkit.metrics.registry.NO_LABEL_REASON`; the others come from the same scan.
+    """
     groupings = tuple(dict.fromkeys(tuple(grouping) for grouping in by))
     keys = _requested_keys(dataset, metrics)
     request = _request(workspace, dataset, groupings, keys)
@@ -76,7 +86,8 @@ def compute_metrics(
             _result(grouping, state, tables[0][(grouping, state.values)], min_group_size)
             for state in states
         ]
-        fairness.append(GroupingResult(grouping, grouping_summary(states, keys)))
+        summary = grouping_summary(states, keys, labelled=request.labelled)
+        fairness.append(GroupingResult(grouping, summary))
     settings = {
         "confidence": confidence,
         "min_group_size": min_group_size,
@@ -84,6 +95,7 @@ def compute_metrics(
         "reference_groups": {k: _plain(v) for k, v in (reference_groups or {}).items()},
         "weighted": request.weighted,
         "score_median": request.scoring_median,
+        "labelled": request.labelled,
     }
     overall_result = GroupResult(
         (),
@@ -124,7 +136,8 @@ def _request(
     groupings: tuple[tuple[str, ...], ...],
     keys: Sequence[str],
 ) -> aggregate.Request:
-    wanted = set(keys)
+    labelled = dataset.roles.label is not None
+    wanted = set(computable_keys(keys, labelled=labelled))
     median = None
     if "scoring_rate" in wanted:
         median = aggregate.score_median(workspace.connection, dataset)
@@ -132,6 +145,7 @@ def _request(
         groupings=groupings,
         weighted=dataset.weight_sql is not None,
         regression=dataset.roles.task == "regression",
+        labelled=labelled,
         score_sums=bool(wanted & _SCORE_SUM_METRICS) or "ece" in wanted,
         scoring_median=median if "scoring_rate" in wanted else None,
         ranks=bool(wanted & _RANK_METRICS),
@@ -172,10 +186,13 @@ def _derive(
     probabilities: bool,
 ) -> derive.Derived:
     result = derive.Derived()
+    computable = computable_keys(keys, labelled=request.labelled)
     if request.regression:
-        derive.derive_regression(record, request.weighted, keys, result)
+        derive.derive_regression(record, request.weighted, computable, result)
+    elif request.labelled:
+        derive.derive_classification(record, request.weighted, confidence, computable, result)
     else:
-        derive.derive_classification(record, request.weighted, confidence, keys, result)
+        derive.derive_decisions(record, request.weighted, confidence, computable, result)
     if request.score_sums:
         derive.derive_score_sums(record, request.weighted, keys, probabilities, result)
     if request.scoring_median is not None:
@@ -186,6 +203,17 @@ def _derive(
         derive.derive_ranks(tables[1].get(key), keys, result)
     if request.calibration:
         derive.derive_calibration(tables[2].get(key), probabilities, result)
+    if not request.labelled:
+        return _without_outcomes(result, keys)
+    return result
+
+
+def _without_outcomes(result: derive.Derived, keys: Sequence[str]) -> derive.Derived:
+    """Every requested key in registry order, those that need a label null with the reason."""
+    for key in keys:
+        if key not in result.values:
+            result.set(key, None, NO_LABEL_REASON)
+    result.values = {key: result.values[key] for key in keys}
     return result
 
 

@@ -3,7 +3,8 @@
 All groupings of a request share one scan: ``GROUP BY GROUPING SETS ((), (race), (sex), (race, sex))``.
 ``GROUPING(...)`` tells a rolled-up NULL (the column is not part of this grouping) from a real missing
 value (the explicit ``unknown`` group). Only these small tables come back to Python; every metric is
-derived from them. Aggregates are sums and counts, so they decompose across partitions.
+derived from them. Aggregates are sums and counts, so they decompose across partitions. Without a label
+column the same scan counts the decisions alone (the decision margins of the confusion matrix).
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ LOG_LOSS_EPSILON = float(numpy.finfo(numpy.float64).eps)
 ECE_BINS = 10
 
 _VALID = "__y IS NOT NULL AND __d IS NOT NULL"
+_DECIDED = "__d IS NOT NULL"
 _CELL_FILTERS = {
     "tp": "__y = 1 AND __d = 1",
     "fp": "__y = 0 AND __d = 1",
     "tn": "__y = 0 AND __d = 0",
     "fn": "__y = 1 AND __d = 0",
 }
+_MARGIN_FILTERS = {"selected": "__d = 1", "rejected": "__d = 0"}
+"""The decision margins of :data:`auditkit.metrics.registry.DECISION_MARGINS`, counted without a label."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Request:
     groupings: tuple[tuple[str, ...], ...]
     weighted: bool
     regression: bool
+    labelled: bool = True
+    """The data has a label column; without one only decisions (and scores) are aggregated."""
     score_sums: bool = False
     """Brier, log loss, score range (needs a score column)."""
     scoring_median: float | None = None
@@ -69,7 +75,8 @@ def grouping_mask(columns: Sequence[str], grouping: tuple[str, ...]) -> int:
 
 def _base_cte(dataset: Dataset, columns: Sequence[str], request: Request, with_score: bool) -> str:
     selected = [quote_identifier(column) for column in columns]
-    selected.append(f"{dataset.label_sql} AS __y")
+    if request.labelled:
+        selected.append(f"{dataset.label_sql} AS __y")
     selected.append(
         f"{dataset.decision_sql} AS __d" if dataset.has_decision else "NULL::INTEGER AS __d"
     )
@@ -124,6 +131,33 @@ def _classification_aggregates(request: Request) -> list[str]:
             parts.append(f"{exact_sum('__w', f'FILTER (WHERE {condition})')} AS w_{cell}")
             parts.append(f"{exact_sum('__w * __w', f'FILTER (WHERE {condition})')} AS w2_{cell}")
     return parts
+
+
+def _decision_aggregates(request: Request) -> list[str]:
+    """Without a label: rows with a decision, and the rows of each decision margin."""
+    parts = [
+        f"count(*) FILTER (WHERE {_DECIDED}) AS n",
+        *(
+            f"count(*) FILTER (WHERE {condition}) AS {margin}"
+            for margin, condition in _MARGIN_FILTERS.items()
+        ),
+    ]
+    if request.weighted:
+        parts.append(f"{exact_sum('__w', f'FILTER (WHERE {_DECIDED})')} AS w_n")
+        for margin, condition in _MARGIN_FILTERS.items():
+            parts.append(f"{exact_sum('__w', f'FILTER (WHERE {condition})')} AS w_{margin}")
+            parts.append(f"{exact_sum('__w * __w', f'FILTER (WHERE {condition})')} AS w2_{margin}")
+    return parts
+
+
+def _regression_predictions() -> list[str]:
+    """Without a label: rows with a prediction, and the sums of the mean prediction."""
+    valid = f"FILTER (WHERE {_DECIDED})"
+    return [
+        f"count(*) {valid} AS n",
+        f"sum(__w) {valid} AS w_n",
+        f"sum(__w * __d) {valid} AS prediction_sum",
+    ]
 
 
 def _regression_aggregates(request: Request) -> list[str]:
@@ -198,16 +232,11 @@ def aggregate_counts(
     """One scan: counts (and sums) per group for every grouping of the request, plus overall."""
     columns = sensitive_columns(request.groupings)
     with_score = request.score_sums or request.scoring_median is not None
-    aggregates = [
-        "count(*) AS rows",
-        "count(*) FILTER (WHERE __y IS NULL) AS null_label",
-        "count(*) FILTER (WHERE __d IS NULL) AS null_decision",
-    ]
-    aggregates += (
-        _regression_aggregates(request)
-        if request.regression
-        else _classification_aggregates(request)
-    )
+    aggregates = ["count(*) AS rows"]
+    if request.labelled:
+        aggregates.append("count(*) FILTER (WHERE __y IS NULL) AS null_label")
+    aggregates.append("count(*) FILTER (WHERE __d IS NULL) AS null_decision")
+    aggregates += _outcome_aggregates(request)
     aggregates += _score_aggregates(request)
     group_columns = [quote_identifier(column) for column in columns]
     sql = (
@@ -216,6 +245,14 @@ def aggregate_counts(
         f"FROM base GROUP BY GROUPING SETS ({_grouping_sets(request.groupings)})"
     )
     return _rows(connection, sql, columns, request.groupings)
+
+
+def _outcome_aggregates(request: Request) -> list[str]:
+    if request.regression:
+        return _regression_aggregates(request) if request.labelled else _regression_predictions()
+    return (
+        _classification_aggregates(request) if request.labelled else _decision_aggregates(request)
+    )
 
 
 def score_median(connection: duckdb.DuckDBPyConnection, dataset: Dataset) -> float | None:

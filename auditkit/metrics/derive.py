@@ -7,7 +7,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditkit.metrics.registry import CELLS, METRICS, MetricDefinition
+from auditkit.metrics.registry import (
+    CELLS,
+    DECISION_MARGINS,
+    METRICS,
+    MetricDefinition,
+    decision_margins,
+)
 from auditkit.metrics.stats import kish_effective_n, wilson_interval
 
 
@@ -37,6 +43,34 @@ def _number(record: Mapping[str, Any], key: str) -> float:
 def cell_totals(record: Mapping[str, Any], weighted: bool) -> dict[str, float]:
     """The confusion cells the rates are computed from: weighted sums when a weight column is set."""
     return {cell: _number(record, f"w_{cell}" if weighted else cell) for cell in CELLS}
+
+
+def derive_decisions(
+    record: Mapping[str, Any],
+    weighted: bool,
+    confidence: float,
+    keys: Sequence[str],
+    derived: Derived,
+) -> None:
+    """Without a label: the rates that sum whole decision margins (the selection rate), from the
+    margins' counts; ``keys`` holds only metrics that need no label."""
+    margins = {
+        margin: _number(record, f"w_{margin}" if weighted else margin)
+        for margin in DECISION_MARGINS
+    }
+    derived.values["n"] = int(record.get("n") or 0)
+    for key in keys:
+        metric = METRICS[key]
+        if metric.family == "classification" and metric.is_rate:
+            assert metric.numerator is not None and metric.denominator is not None
+            numerator = decision_margins(metric.numerator) or ()
+            denominator = decision_margins(metric.denominator) or ()
+            successes = sum(margins[margin] for margin in numerator)
+            trials = sum(margins[margin] for margin in denominator)
+            squares = sum(_number(record, f"w2_{margin}") for margin in denominator)
+            _proportion(
+                metric, successes, trials, squares if weighted else None, confidence, derived
+            )
 
 
 def derive_classification(
@@ -76,15 +110,27 @@ def _rate(
     assert metric.numerator is not None and metric.denominator is not None
     successes = sum(cells[cell] for cell in metric.numerator)
     trials = sum(cells[cell] for cell in metric.denominator)
+    squares = sum(_number(record, f"w2_{cell}") for cell in metric.denominator)
+    _proportion(metric, successes, trials, squares if weighted else None, confidence, derived)
+
+
+def _proportion(
+    metric: MetricDefinition,
+    successes: float,
+    trials: float,
+    weight_squares: float | None,
+    confidence: float,
+    derived: Derived,
+) -> None:
+    """A rate with its Wilson interval; weighted (``weight_squares`` given) on Kish's effective n."""
     if trials <= 0:
         derived.set(metric.key, None, metric.undefined)
         return
     value = successes / trials
     derived.set(metric.key, value)
     effective = trials
-    if weighted:
-        squares = sum(_number(record, f"w2_{cell}") for cell in metric.denominator)
-        effective = kish_effective_n(trials, squares) or 0.0
+    if weight_squares is not None:
+        effective = kish_effective_n(trials, weight_squares) or 0.0
     _attach_interval(metric.key, value, effective, confidence, derived)
 
 

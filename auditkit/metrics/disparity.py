@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditkit.metrics.derive import Derived
-from auditkit.metrics.registry import METRICS
+from auditkit.metrics.registry import FAIRNESS_METRICS, METRICS, NO_LABEL_REASON
 from auditkit.metrics.stats import (
     TestResult,
     holm_adjust,
@@ -166,8 +166,11 @@ def _add_tests(groups: Sequence[GroupState], reference: GroupState, key: str) ->
         }
 
 
-def grouping_summary(groups: Sequence[GroupState], keys: Sequence[str]) -> dict[str, Any]:
-    """Across-grouping aggregates and the named fairness metrics."""
+def grouping_summary(
+    groups: Sequence[GroupState], keys: Sequence[str], *, labelled: bool = True
+) -> dict[str, Any]:
+    """Across-grouping aggregates and the named fairness metrics (without a label, those that need
+    observed outcomes are null with the reason)."""
     min_max_ratio: dict[str, float | None] = {}
     max_min_difference: dict[str, float | None] = {}
     reasons: dict[str, str] = {}
@@ -182,7 +185,11 @@ def grouping_summary(groups: Sequence[GroupState], keys: Sequence[str]) -> dict[
         ]
         if not values:
             min_max_ratio[key] = max_min_difference[key] = None
-            reasons[key] = "no group has a value"
+            reasons[key] = (
+                NO_LABEL_REASON
+                if not labelled and METRICS[key].needs_label
+                else "no group has a value"
+            )
             continue
         low, high = min(values), max(values)
         max_min_difference[key] = high - low
@@ -190,6 +197,12 @@ def grouping_summary(groups: Sequence[GroupState], keys: Sequence[str]) -> dict[
         if high == 0:
             reasons[key] = "the highest value is 0"
     summary: dict[str, Any] = _named(min_max_ratio, max_min_difference)
+    if not labelled:
+        reasons |= {
+            key: NO_LABEL_REASON
+            for key, value in summary.items()
+            if value is None and FAIRNESS_METRICS[key].needs_label
+        }
     summary["min_max_ratio"] = min_max_ratio
     summary["max_min_difference"] = max_min_difference
     if reasons:

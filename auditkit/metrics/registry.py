@@ -3,15 +3,27 @@
 Rates are defined by the confusion-matrix cells they sum, so their value, Wilson interval and the
 intervals of their disparities are all derived from the same definition. Policy validation, the CLI
 listing, the JSON Schema and the docs read these tables.
+
+Each definition also says whether it needs observed outcomes (a label column). Data without a label
+(decisions only: a hiring tool's selections, a production log) still gets every metric that does not:
+counts of decisions, selection and scoring rates, mean predictions, their disparities and the parity
+metrics built on them; the others are null with :data:`NO_LABEL_REASON`. A rate that needs no label sums
+whole decision margins (:data:`DECISION_MARGINS`), so without a label it is computed from the decisions
+alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 Family = Literal["count", "classification", "score", "regression"]
 CELLS = ("tp", "fp", "tn", "fn")
+DECISION_MARGINS: dict[str, tuple[str, ...]] = {"selected": ("tp", "fp"), "rejected": ("tn", "fn")}
+"""Rows by decision alone: the confusion cells each margin sums over both outcomes."""
+NO_LABEL_REASON = "the data has no label column (no observed outcomes)"
+"""Why a metric that needs observed outcomes is null on data without a label."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,8 @@ class MetricDefinition:
     denominator: tuple[str, ...] | None = None
     undefined: str | None = None
     """Why the metric is null when its denominator is zero."""
+    needs_label: bool = True
+    """Whether the metric compares decisions or scores with observed outcomes (a label column)."""
 
     @property
     def is_rate(self) -> bool:
@@ -49,12 +63,29 @@ def _rate(
         numerator,
         denominator,
         undefined,
+        needs_label=decision_margins(numerator) is None or decision_margins(denominator) is None,
     )
+
+
+def decision_margins(cells: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The decision margins whose cells are exactly ``cells``; ``None`` when ``cells`` split a margin by
+    outcome (then a rate over them needs a label)."""
+    margins = tuple(
+        margin for margin, summed in DECISION_MARGINS.items() if set(summed) <= set(cells)
+    )
+    covered = {cell for margin in margins for cell in DECISION_MARGINS[margin]}
+    return margins if covered == set(cells) else None
 
 
 _ALL = CELLS
 METRIC_LIST: tuple[MetricDefinition, ...] = (
-    MetricDefinition("n", "Rows", "count", "Rows with both a label and a decision."),
+    MetricDefinition(
+        "n",
+        "Rows",
+        "count",
+        "Rows with a decision (and an observed outcome, when there is a label column).",
+        needs_label=False,
+    ),
     MetricDefinition("tp", "True positives", "count", "Positive decision, positive outcome."),
     MetricDefinition("fp", "False positives", "count", "Positive decision, negative outcome."),
     MetricDefinition("tn", "True negatives", "count", "Negative decision, negative outcome."),
@@ -227,6 +258,7 @@ METRIC_LIST: tuple[MetricDefinition, ...] = (
         ("above_median",),
         ("scored",),
         "no scored rows",
+        needs_label=False,
     ),
     MetricDefinition(
         "mae", "Mean absolute error", "regression", "Mean of |label − prediction|.", False
@@ -242,7 +274,12 @@ METRIC_LIST: tuple[MetricDefinition, ...] = (
         "r2", "R²", "regression", "1 − residual sum of squares / total sum of squares.", True
     ),
     MetricDefinition(
-        "mean_prediction", "Mean prediction", "regression", "Mean of the predictions.", None
+        "mean_prediction",
+        "Mean prediction",
+        "regression",
+        "Mean of the predictions.",
+        None,
+        needs_label=False,
     ),
 )
 METRICS: dict[str, MetricDefinition] = {metric.key: metric for metric in METRIC_LIST}
@@ -255,6 +292,8 @@ class FairnessMetricDefinition:
     title: str
     description: str
     higher_is_better: bool
+    needs_label: bool = True
+    """Whether the metric compares groups on rates that need observed outcomes (a label column)."""
 
 
 FAIRNESS_LIST: tuple[FairnessMetricDefinition, ...] = (
@@ -263,12 +302,14 @@ FAIRNESS_LIST: tuple[FairnessMetricDefinition, ...] = (
         "Demographic parity difference",
         "Highest minus lowest selection rate across the groups.",
         False,
+        needs_label=False,
     ),
     FairnessMetricDefinition(
         "demographic_parity_ratio",
         "Demographic parity ratio",
         "Lowest over highest selection rate across the groups.",
         True,
+        needs_label=False,
     ),
     FairnessMetricDefinition(
         "equalized_odds_difference",
@@ -299,11 +340,29 @@ FAIRNESS_LIST: tuple[FairnessMetricDefinition, ...] = (
         "Impact ratio",
         "Lowest group's selection rate over the highest group's (NYC LL144, EEOC four-fifths).",
         True,
+        needs_label=False,
     ),
 )
 FAIRNESS_METRICS: dict[str, FairnessMetricDefinition] = {
     metric.key: metric for metric in FAIRNESS_LIST
 }
+
+
+def needs_label(key: str) -> bool:
+    """Whether a metric or named fairness metric needs observed outcomes (unknown keys: ``False``)."""
+    definition = METRICS.get(key) or FAIRNESS_METRICS.get(key)
+    return definition is not None and definition.needs_label
+
+
+def computable_keys(keys: Iterable[str], *, labelled: bool) -> list[str]:
+    """The keys among ``keys`` that data with (or without) a label column gives values for."""
+    return [key for key in keys if labelled or not needs_label(key)]
+
+
+def label_free_keys() -> tuple[str, ...]:
+    """Metric and named fairness metric keys computed on data without a label column."""
+    return tuple(key for key in [*METRICS, *FAIRNESS_METRICS] if not needs_label(key))
+
 
 DisparityKind = Literal[
     "ratio_to_reference",

@@ -83,6 +83,11 @@ class MetricReport:
     fairness: tuple[GroupingResult, ...]
     settings: Mapping[str, Any]
 
+    @property
+    def labelled(self) -> bool:
+        """Whether the data had a label column (observed outcomes); a report without the setting had."""
+        return bool(self.settings.get("labelled", True))
+
     def groups_by(self, by: tuple[str, ...]) -> tuple[GroupResult, ...]:
         return tuple(group for group in self.groups if group.by == tuple(by))
 

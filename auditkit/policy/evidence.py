@@ -172,6 +172,29 @@ def finding(
     )
 
 
+def without_outcomes(rule: Rule, metrics: Sequence[str], report: MetricReport) -> Finding | None:
+    """The ``error`` finding of a rule that needs observed outcomes on data without a label column.
+
+    Like a metric that needs a missing score column, the rule cannot be judged: an error, so that a
+    policy that could not be evaluated never passes. ``None`` when the rule can be evaluated.
+    """
+    from auditkit.metrics.registry import needs_label
+
+    if report.labelled:
+        return None
+    needing = [metric for metric in metrics if needs_label(metric)]
+    if not needing:
+        return None
+    named = ", ".join(needing)
+    return finding(
+        rule,
+        "error",
+        f"{named} needs observed outcomes, but the data has no label column "
+        "(set columns.label or --label)",
+        metric=needing[0],
+    )
+
+
 def _worst_label(groups: Sequence[GroupOutcome], op: str | None) -> str:
     chosen = worst(groups, op or ">=")
     return chosen.label() if chosen else "all"

@@ -19,7 +19,9 @@ from auditkit.metrics.registry import (
     GROUP_DISPARITIES,
     GROUPING_DISPARITIES,
     METRICS,
+    NO_LABEL_REASON,
 )
+from auditkit.report.evidence import recorded_metrics
 
 _CITATION = re.compile(r"\(\d{4}\)\.")
 _BULLET = re.compile(r"^\s*\*\s+\*\*(?P<name>[^*]+)\*\*[,:]?\s*(?P<rest>.*)$")
@@ -47,7 +49,7 @@ def methodology(run: Mapping[str, Any]) -> dict[str, Any]:
         "fairness": [
             {"key": key, "title": definition.title, "description": definition.description}
             for key, definition in FAIRNESS_METRICS.items()
-            if any(key in entry for entry in metrics.get("fairness", []))
+            if any(_has_value(entry, key) for entry in metrics.get("fairness", []))
         ],
         "disparities": [
             {"key": key, "description": description}
@@ -64,9 +66,14 @@ def methodology(run: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _has_value(fairness: Mapping[str, Any], key: str) -> bool:
+    """The grouping summary has the named metric, unless it needed a label the data lacked."""
+    return key in fairness and (fairness.get("reasons") or {}).get(key) != NO_LABEL_REASON
+
+
 def metrics_used(run: Mapping[str, Any]) -> set[str]:
     metrics = run.get("metrics") or {}
-    used = set((metrics.get("settings") or {}).get("metrics") or [])
+    used = set(recorded_metrics(metrics))
     used |= {rule.get("metric") for rule in run["result"].get("rules", []) if rule.get("metric")}
     return {key for key in used if key in METRICS}
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from auditkit.metrics.registry import COUNT_KEYS, FAIRNESS_LIST, METRICS
+from auditkit.metrics.registry import (
+    COUNT_KEYS,
+    FAIRNESS_LIST,
+    METRICS,
+    NO_LABEL_REASON,
+    computable_keys,
+)
 
 FOUR_FIFTHS = 0.8
 """The impact-ratio line drawn when no policy rule sets one (EEOC 29 CFR 1607.4(D))."""
@@ -29,7 +35,7 @@ def fairness_section(
     if not metrics:
         return {"computed": False, "attributes": [], "intersections": [], "unknown": []}
     settings = metrics.get("settings") or {}
-    computed = set(settings.get("metrics") or [])
+    computed = set(recorded_metrics(metrics))
     rates = [key for key in GROUP_TABLE_METRICS if key in computed]
     readable = max(READABLE_GROUP_SIZE, int(settings.get("min_group_size") or 0))
     groupings = [
@@ -69,6 +75,7 @@ def grouping_entry(
             {"title": definition.title, "value": fairness.get(definition.key)}
             for definition in FAIRNESS_LIST
             if definition.key in fairness
+            and (fairness.get("reasons") or {}).get(definition.key) != NO_LABEL_REASON
         ],
         "chart": {
             "title": f"Impact ratio of the selection rate by {' × '.join(by)}",
@@ -177,17 +184,15 @@ def performance_section(
     overall = metrics.get("overall") or {}
     intervals = overall.get("ci") or {}
     reasons = overall.get("reasons") or {}
-    keys = [
-        key
-        for key in (metrics.get("settings") or {}).get("metrics", [])
-        if key in METRICS and key not in COUNT_KEYS
-    ]
+    keys = [key for key in recorded_metrics(metrics) if key in METRICS and key not in COUNT_KEYS]
+    cells = ("tp", "fp", "tn", "fn")
     confusion = None
-    if all(cell in overall for cell in ("tp", "fp", "tn", "fn")):
-        confusion = {cell: overall[cell] for cell in ("tp", "fp", "tn", "fn")}
+    if all(isinstance(overall.get(cell), int | float) for cell in cells):
+        confusion = {cell: overall[cell] for cell in cells}
         confusion["n"] = sum(confusion.values())
     return {
         "computed": True,
+        "outcomes": has_outcomes(metrics),
         "rows": overall.get("n") or metrics.get("rows"),
         "metrics": [
             {
@@ -207,6 +212,17 @@ def performance_section(
         "positive_outcome": columns.get("positive_label"),
         "calibration": calibration_chart(overall.get("calibration")),
     }
+
+
+def has_outcomes(metrics: Mapping[str, Any]) -> bool:
+    """Whether the stored run's data had a label column (observed outcomes)."""
+    return bool((metrics.get("settings") or {}).get("labelled", True))
+
+
+def recorded_metrics(metrics: Mapping[str, Any]) -> list[str]:
+    """The metric keys the stored run computed: without a label, those that need no outcomes."""
+    keys = (metrics.get("settings") or {}).get("metrics") or []
+    return computable_keys(keys, labelled=has_outcomes(metrics))
 
 
 def calibration_chart(bins: Any) -> dict[str, Any] | None:

@@ -79,8 +79,12 @@ def grouping_label(grouping: Sequence[str]) -> str:
 
 
 def group_metrics(report: MetricReport) -> list[str]:
-    """The metrics of ``report`` that can be compared across groups (not the raw counts)."""
-    return [key for key in report.settings.get("metrics", []) if key not in COUNT_KEYS]
+    """The metrics of ``report`` that can be compared across groups (not the raw counts); without a
+    label, those that need no observed outcomes."""
+    from auditkit.metrics.registry import computable_keys
+
+    computed = computable_keys(report.settings.get("metrics", []), labelled=report.labelled)
+    return [key for key in computed if key not in COUNT_KEYS]
 
 
 @dataclass(frozen=True)

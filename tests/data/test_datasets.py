@@ -231,7 +231,6 @@ def test_score_and_threshold_decide(tmp_path: Path, workspace: Workspace) -> Non
 def test_no_outcome_roles(tmp_path: Path, workspace: Workspace) -> None:
     spec = write(tmp_path, BINARY)
     assert problems_of(workspace, spec, ColumnRoles(sensitive=("race",))) == [
-        "no label column is set (--label or columns.label)",
         "no prediction column and no score with a threshold are set",
     ]
     dataset = load(workspace, spec, ColumnRoles(sensitive=("race",)), require_outcomes=False)
@@ -240,6 +239,16 @@ def test_no_outcome_roles(tmp_path: Path, workspace: Workspace) -> None:
         _ = dataset.label_sql
     with pytest.raises(InputError, match="no prediction column"):
         _ = dataset.decision_sql
+
+
+def test_decisions_without_a_label_are_valid(tmp_path: Path, workspace: Workspace) -> None:
+    spec = write(tmp_path, {"prediction": [1, None, 0, 1], "race": ["a", "b", "a", "b"]})
+    dataset = load(workspace, spec, ColumnRoles(prediction="prediction", sensitive=("race",)))
+    assert dataset.has_decision and dataset.roles.label is None
+    assert dataset.null_counts == {"prediction": 1}
+    assert column_values(workspace, dataset.decision_sql) == [1, None, 0, 1]
+    with pytest.raises(InputError, match="no label column is set"):
+        _ = dataset.label_sql
 
 
 def test_regression_accepts_a_continuous_label(tmp_path: Path, workspace: Workspace) -> None:

@@ -11,6 +11,11 @@ the data (at most 2%, as 6 RCNY 5-301(d) allows) out of the impact-ratio calcula
 written justification, which the finding repeats, and the excluded categories' counts and rates are
 still reported.
 
+A metric the data cannot give makes the rule report nothing: without a score column, a scoring rate is
+``not_applicable`` (the tool does not score candidates; the NYC LL144 pack holds both the selection-rate
+and the scoring-rate rule for that reason); without a label column, a metric that needs observed
+outcomes (``tpr``, say) is an ``error``, as in every rule kind.
+
 Example::
 
     - id: LL144-SELECTION
@@ -29,7 +34,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from auditkit.metrics.result import GroupResult, MetricReport
-from auditkit.policy.evidence import Evidence, finding, format_number
+from auditkit.policy.evidence import Evidence, finding, format_number, without_outcomes
 from auditkit.policy.findings import Finding, GroupOutcome
 from auditkit.policy.kinds.base import Grouping, groupings_of, known_metric
 from auditkit.policy.model import Exclusion, RuleCommon
@@ -72,6 +77,8 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     groupings = groupings_of(spec.by, evidence.sensitive)
     if spec.report == "unknown_counts":
         return _unknown_counts(rule, report, groupings)
+    if unjudged := without_outcomes(rule, spec.metrics, report):
+        return unjudged
     missing = [metric for metric in spec.metrics if metric not in report.overall.values]
     if missing:
         return finding(

@@ -5,6 +5,9 @@ the four-fifths rule and the NYC LL144 impact ratio), ``min_max_ratio``, ``max_m
 ``ratio_to_reference`` / ``difference_to_reference`` (with ``reference_group``), ``ratio_to_overall`` /
 ``difference_to_overall``.
 
+Selection and scoring rates need only decisions (and scores); a metric that needs observed outcomes
+(``fpr``, ``tpr`` ...) on data without a label column is an ``error`` naming it.
+
 Example::
 
     - id: FAIR-001
@@ -26,7 +29,15 @@ from typing import Any, Literal
 from pydantic import field_validator, model_validator
 
 from auditkit.metrics.result import GroupResult, MetricReport
-from auditkit.policy.evidence import Evidence, combine, decide, finding, format_number, worst
+from auditkit.policy.evidence import (
+    Evidence,
+    combine,
+    decide,
+    finding,
+    format_number,
+    without_outcomes,
+    worst,
+)
 from auditkit.policy.findings import Finding, GroupOutcome
 from auditkit.policy.kinds._groups import group_outcomes
 from auditkit.policy.kinds.base import GroupedComparison, Grouping, groupings_of, known_metric
@@ -87,6 +98,8 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     report = _report_for(spec, evidence)
     if report is None:
         return finding(rule, "error", "no metrics were computed for this run", metric=spec.metric)
+    if unjudged := without_outcomes(rule, [spec.metric], report):
+        return unjudged
     if spec.metric not in report.overall.values:
         return finding(
             rule,

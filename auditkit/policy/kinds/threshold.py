@@ -4,6 +4,10 @@ A threshold the user must supply (e.g. the accuracy a provider declares in its i
 is written ``value: null`` with ``declared:`` saying what is to be declared; until an override gives
 the value, the rule is ``not_applicable`` and says how to declare it.
 
+A metric the data cannot give is an ``error`` naming it: one that needs a score column the data lacks,
+or one that needs observed outcomes (``accuracy``, ``roc_auc``, ``equalized_odds_difference`` ...) on
+data without a label column.
+
 Example::
 
     - id: PERF-001
@@ -22,7 +26,15 @@ from typing import Literal
 from pydantic import field_validator, model_validator
 
 from auditkit.metrics.result import GroupResult, MetricReport
-from auditkit.policy.evidence import Evidence, combine, decide, finding, format_number, worst
+from auditkit.policy.evidence import (
+    Evidence,
+    combine,
+    decide,
+    finding,
+    format_number,
+    without_outcomes,
+    worst,
+)
 from auditkit.policy.findings import Finding, GroupOutcome
 from auditkit.policy.kinds._groups import group_outcomes
 from auditkit.policy.kinds.base import GroupedComparison, groupings_of, known_metric
@@ -68,6 +80,8 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     report = evidence.metrics
     if report is None:
         return finding(rule, "error", "no metrics were computed for this run", metric=spec.metric)
+    if unjudged := without_outcomes(rule, [spec.metric], report):
+        return unjudged
     from auditkit.metrics.registry import FAIRNESS_METRICS
 
     if spec.metric in FAIRNESS_METRICS:

@@ -50,16 +50,31 @@ class PerformanceScreen(AuditScreen):
         table.add_columns("metric", "value", "95% interval", "why missing")
         for line in overall_lines(report):
             table.add_row(line.key, number(line.value), interval(line.ci), line.reason or "")
-        cells = confusion_matrix(report)
-        width = max(len(number(value)) for value in cells.values()) + 2
         self.query_one("#confusion", Static).update(
-            "[b]Confusion matrix[/]\n"
-            f"[dim]rows: decision, columns: outcome[/]\n\n"
-            f"{'':>10}{'positive':>{width + 2}}{'negative':>{width + 2}}\n"
-            f"{'positive':>10}  {number(cells['tp']):>{width}}  {number(cells['fp']):>{width}}\n"
-            f"{'negative':>10}  {number(cells['fn']):>{width}}  {number(cells['tn']):>{width}}\n\n"
-            f"rows: {number(report.rows)}\n" + escape(_excluded(report))
+            (_confusion_text(report) if report.labelled else NO_OUTCOMES)
+            + f"rows: {number(report.rows)}\n"
+            + escape(_excluded(report))
         )
+
+
+NO_OUTCOMES = (
+    "[b]No observed outcomes[/]\n"
+    "[dim]The data has no label column: accuracy, error rates, ROC AUC and calibration "
+    "cannot be measured, and there is no confusion matrix. Selection and scoring rates "
+    "need decisions only.[/]\n\n"
+)
+
+
+def _confusion_text(report: MetricReport) -> str:
+    cells = confusion_matrix(report)
+    width = max(len(number(value)) for value in cells.values()) + 2
+    return (
+        "[b]Confusion matrix[/]\n"
+        f"[dim]rows: decision, columns: outcome[/]\n\n"
+        f"{'':>10}{'positive':>{width + 2}}{'negative':>{width + 2}}\n"
+        f"{'positive':>10}  {number(cells['tp']):>{width}}  {number(cells['fp']):>{width}}\n"
+        f"{'negative':>10}  {number(cells['fn']):>{width}}  {number(cells['tn']):>{width}}\n\n"
+    )
 
 
 def _excluded(report: MetricReport) -> str:
