@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from auditkit.report.keys import SignerConfig
     from auditkit.report.render import Progress, RenderedReport
+    from auditkit.report.worker import ReportWorker
 
 
 def build_report(
@@ -35,23 +36,26 @@ def build_report(
     """
     from auditkit.report import render_report
     from auditkit.report.dsse import sha256_hex
+    from auditkit.report.worker import ReportWorker
 
     report_progress = progress or (lambda _step, _fraction: None)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        rendered = render_report(
-            document,
-            staging,
-            signoffs=signoffs,
-            template_dirs=template_dirs,
-            # Signing takes a tenth of the time: rendering reports up to 90 %.
-            progress=lambda step, fraction: report_progress(step, fraction * 0.9),
-        )
-        signed_by = None
-        if signer is not None:
-            report_progress("signing", 0.9)
-            signed_by = _sign(staging, rendered, document, signer, trail_anchor)
+        with ReportWorker(signer=signer) as worker:
+            rendered = render_report(
+                document,
+                staging,
+                signoffs=signoffs,
+                template_dirs=template_dirs,
+                # Signing takes a tenth of the time: rendering reports up to 90 %.
+                progress=lambda step, fraction: report_progress(step, fraction * 0.9),
+                worker=worker,
+            )
+            signed_by = None
+            if signer is not None:
+                report_progress("signing", 0.9)
+                signed_by = _sign(staging, rendered, document, signer, trail_anchor, worker)
         names = sorted(path.name for path in staging.iterdir())
         files = [
             {"name": name, "sha256": sha256_hex((staging / name).read_bytes())} for name in names
@@ -71,6 +75,7 @@ def _sign(
     document: Mapping[str, Any],
     signer: SignerConfig,
     trail_anchor: Mapping[str, Any] | None,
+    worker: ReportWorker,
 ) -> str:
     from auditkit.report.keys import load_signer
     from auditkit.report.signing import sign_report
@@ -86,5 +91,5 @@ def _sign(
     if trail_anchor is not None:
         predicate["audit_trail"] = dict(trail_anchor)
     covered = [path for path in rendered.files if path.name != rendered.pdf.name]
-    sign_report(staging, rendered.pdf, signer, covered, predicate)
+    sign_report(staging, rendered.pdf, signer, covered, predicate, worker=worker)
     return load_signer(signer).name

@@ -11,7 +11,7 @@ from typing import Any
 PDF_VARIANT = "pdf/a-3b"
 
 ChartSource = Callable[[str], str]
-"""A chart's SVG text from its key (:meth:`auditkit.report.chart_drawing.ChartDrawing.svg`)."""
+"""A chart's SVG text from its key (:meth:`auditkit.report.worker.ReportWorker.svg`)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _fetcher(charts: ChartSource | None) -> Any:
     import weasyprint
     from weasyprint.urls import URLFetcherResponse
 
-    from auditkit.report.chart_drawing import SCHEME
+    from auditkit.report.worker import SCHEME
 
     class ReportFetcher(weasyprint.URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:

@@ -8,16 +8,20 @@ this returns (its paths and digests) and adds the PDF signature and the DSSE env
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditkit import __version__
 from auditkit.fsutil import write_files_atomically
+
+if TYPE_CHECKING:
+    from auditkit.report.worker import ReportWorker
 
 HTML_NAME = "report.html"
 PDF_NAME = "report.pdf"
@@ -67,25 +71,28 @@ def render_report(
     signoffs: Sequence[Mapping[str, Any]] = (),
     template_dirs: Sequence[str | Path] = (),
     progress: Progress | None = None,
+    worker: ReportWorker | None = None,
 ) -> RenderedReport:
     """Render ``run_document`` (a stored run's payload) into ``out_dir``; return the files written.
 
     ``signoffs`` are the run's sign-off records as the trail stores them (reviewer, decision, comment,
     created); with none, the report says it is not signed off. ``template_dirs`` are searched before the
-    shipped templates.
+    shipped templates. ``worker`` draws the charts (without one, one is started and stopped here).
     """
-    from auditkit.report.chart_drawing import ChartDrawing, placeholder
     from auditkit.report.charts import chart_jobs
     from auditkit.report.context import build_context, canonical_json, parse_time
     from auditkit.report.html import render_html
     from auditkit.report.pdf import EmbeddedFile, lay_out, write_pdf
+    from auditkit.report.worker import ReportWorker, placeholder
 
     report_progress = progress or (lambda _step, _done: None)
     report_progress("reading the run", 0.0)
     context = build_context(run_document, signoffs)
     context["renderer"] = renderer_versions()
     jobs = chart_jobs(context)
-    with ChartDrawing([job for _target, job in jobs]) as charts:
+    with contextlib.ExitStack() as stack:
+        charts = worker or stack.enter_context(ReportWorker())
+        charts.draw([job for _chart, job in jobs])
         for chart, job in jobs:
             chart["svg"] = placeholder(job)
         report_progress("rendering HTML", 0.1)

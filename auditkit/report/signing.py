@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditkit.errors import InputError, UsageError
 from auditkit.report.dsse import (
@@ -32,6 +32,9 @@ from auditkit.report.keys import (
     write_file_atomic,
 )
 from auditkit.report.pdfsign import PdfSignatureOptions, sign_pdf_bytes
+
+if TYPE_CHECKING:
+    from auditkit.report.worker import ReportWorker
 
 SIGNED_PDF_FILE = "report.pdf"
 RESERVED_PREDICATE_KEY = "signing"
@@ -58,6 +61,7 @@ def sign_report(
     statement_predicate: Mapping[str, Any],
     *,
     timestamper: Any = None,
+    worker: ReportWorker | None = None,
 ) -> SignedOutputs:
     """Certify ``pdf_path`` into ``out_dir/report.pdf`` and write ``out_dir/report.intoto.jsonl``.
 
@@ -65,6 +69,7 @@ def sign_report(
     in-toto Statement lists with their sha256; the signed PDF is always added. ``statement_predicate`` is
     the audit's own data (run id, policy hashes, verdict, ...); its ``signing`` key is reserved for the
     key binding written here. ``pdf_path`` may be ``out_dir/report.pdf`` itself (it is replaced).
+    ``worker``, made for this ``signer``, signs the PDF in its process (see :mod:`auditkit.report.worker`).
     """
     out_dir = Path(out_dir)
     if RESERVED_PREDICATE_KEY in statement_predicate:
@@ -72,9 +77,12 @@ def sign_report(
     unsigned_pdf = read_input(Path(pdf_path))
     covered = covered_digests(out_dir, files_to_cover)
     material = load_signer(signer)
-    signed_pdf = sign_pdf_bytes(
-        unsigned_pdf, material, pdf_options(signer), timestamper=timestamper
-    )
+    if worker is not None and timestamper is None:
+        signed_pdf = worker.sign_pdf(unsigned_pdf, material)
+    else:
+        signed_pdf = sign_pdf_bytes(
+            unsigned_pdf, material, pdf_options(signer), timestamper=timestamper
+        )
     covered[SIGNED_PDF_FILE] = sha256_hex(signed_pdf)
     predicate = {**statement_predicate, RESERVED_PREDICATE_KEY: signing_section(material)}
     envelope = sign_envelope(build_statement(covered, predicate), material)

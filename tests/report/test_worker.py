@@ -1,0 +1,138 @@
+"""The report worker's charts and signatures are the ones made here, whatever happens to the worker."""
+
+from __future__ import annotations
+
+import io
+import signal
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+
+from auditkit.report import worker as report_worker
+from auditkit.report.charts import ChartJob, draw_chart
+from auditkit.report.keys import GeneratedKeys, SignerConfig, generate_keys, load_signer
+from auditkit.report.worker import ReportWorker, placeholder
+
+
+def disparity_job(key: str, groups: int) -> ChartJob:
+    labels = [f"group {index}" for index in range(groups)]
+    values = [1.0 - index / (groups + 1) for index in range(groups)]
+    return ChartJob(
+        key,
+        "disparity",
+        {
+            "title": f"Impact ratio ({key})",
+            "labels": labels,
+            "values": values,
+            "intervals": [[value * 0.9, min(value * 1.1, 1.0)] for value in values],
+            "inconclusive": [index == groups - 1 for index in range(groups)],
+            "threshold": 0.8,
+            "threshold_label": "four-fifths (0.8)",
+        },
+    )
+
+
+JOBS = [disparity_job("fairness-0", 3), disparity_job("fairness-1", 6)]
+
+
+@pytest.fixture(scope="module")
+def drawn_here() -> dict[str, str]:
+    return {job.key: draw_chart(job) for job in JOBS}
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> GeneratedKeys:
+    return generate_keys(tmp_path_factory.mktemp("keys"), "Worker Test", passphrase=None)
+
+
+@pytest.fixture(scope="module")
+def unsigned_pdf() -> bytes:
+    import weasyprint
+
+    pdf = weasyprint.HTML(string="<p>Audit</p>").write_pdf(pdf_variant="pdf/a-3b")
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+def test_the_worker_draws_the_same_svg_as_this_process(drawn_here: dict[str, str]) -> None:
+    with ReportWorker() as worker:
+        worker.draw(JOBS)
+        assert worker._pool is not None or report_worker._cpus() == 1
+        assert {job.key: worker.svg(job.key) for job in JOBS} == drawn_here
+
+
+def test_with_one_cpu_the_charts_are_drawn_here(
+    drawn_here: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report_worker, "_cpus", lambda: 1)
+    with ReportWorker() as worker:
+        worker.draw(JOBS)
+        assert worker._pool is None
+        assert worker.svg("fairness-1") == drawn_here["fairness-1"]
+
+
+def kill_worker(worker: ReportWorker) -> None:
+    assert worker._pool is not None
+    for process in list(worker._pool._processes.values()):
+        process.kill()
+        process.join()
+        assert process.exitcode == -signal.SIGKILL
+
+
+def test_a_worker_that_dies_is_replaced_by_drawing_here(drawn_here: dict[str, str]) -> None:
+    with ReportWorker() as worker:
+        worker.draw(JOBS)
+        if worker._pool is None:
+            pytest.skip("one CPU: no worker to kill")
+        kill_worker(worker)
+        broken = [future.exception() for future in worker._charts.values()]
+        assert any(isinstance(error, BrokenProcessPool) for error in broken)
+        assert [worker.svg(job.key) for job in JOBS] == [drawn_here[job.key] for job in JOBS]
+
+
+def test_inline_puts_each_chart_where_its_placeholder_was(drawn_here: dict[str, str]) -> None:
+    page = "<p>before</p>{0}<p>between</p>{1}<p>after</p>"
+    with ReportWorker() as worker:
+        worker.draw(JOBS)
+        inlined = worker.inline(page.format(*(placeholder(job) for job in JOBS)))
+    assert inlined == page.format(drawn_here["fairness-0"], drawn_here["fairness-1"])
+
+
+def test_a_placeholder_is_an_image_weasyprint_fetches_with_the_chart_title_as_text() -> None:
+    job = ChartJob("drift", "bar", {"title": 'PSI "by" feature <all>', "labels": [], "values": []})
+    assert placeholder(job) == (
+        '<img class="chart-placeholder" src="auditkit-chart:drift" '
+        'alt="PSI &quot;by&quot; feature &lt;all&gt;" style="width: 100%">'
+    )
+
+
+def signed_by(pdf: bytes) -> list[str]:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    signatures = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    return [signature.signer_cert.subject.human_friendly for signature in signatures]
+
+
+def signer_config(keys: GeneratedKeys) -> SignerConfig:
+    return SignerConfig.from_keygen_folder(Path(keys.key.parent))
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["worker signs", "worker died"])
+def test_the_pdf_is_signed_by_the_worker_or_here_with_the_same_key(
+    keys: GeneratedKeys, unsigned_pdf: bytes, kill: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auditkit.report.pdfsign
+
+    config = signer_config(keys)
+    with ReportWorker(signer=config) as worker:
+        worker.draw(JOBS)
+        if worker._pool is None:
+            pytest.skip("one CPU: no worker")
+        if kill:
+            kill_worker(worker)
+        else:  # signing here would fail: the worker's own process must sign
+            monkeypatch.setattr(auditkit.report.pdfsign, "sign_pdf_bytes", None)
+        signed = worker.sign_pdf(unsigned_pdf, load_signer(config))
+    assert signed.startswith(unsigned_pdf)  # an incremental update of the rendered PDF
+    assert signed_by(signed) == ["Common Name: Worker Test"]
