@@ -94,8 +94,10 @@ class ReportWorker:
         return sign_pdf_bytes(pdf, material, pdf_options(self._signer))
 
     def close(self) -> None:
+        """Let the worker go. Not waiting for it: its own interpreter teardown (unloading matplotlib
+        and pyHanko) takes a few tenths of a second that nothing here depends on."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
     def __enter__(self) -> Self:
