@@ -192,6 +192,9 @@ def _apply_overrides(rules: tuple[Rule, ...], extend: Extend) -> list[Rule]:
                 updates["severity"] = override.severity
             if override.exclude_small_categories is not None:
                 updates["exclude_small_categories"] = override.exclude_small_categories
+            for setting in ("min_group_size", "confidence", "decision"):
+                if getattr(override, setting) is not None:
+                    updates[setting] = getattr(override, setting)
             spec = spec.model_copy(update=updates)
             enforcement = override.enforcement or enforcement
         result.append(replace(rule, spec=spec, enforcement=spec.enforcement or enforcement))

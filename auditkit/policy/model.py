@@ -102,6 +102,10 @@ class Override(Strict):
     """New threshold."""
     severity: Severity | None = None
     enforcement: Enforcement | None = None
+    min_group_size: int | None = Field(default=None, ge=1)
+    """Groups with fewer rows give ``inconclusive`` (instead of the pack's default)."""
+    confidence: float | None = Field(default=None, gt=0.5, lt=1.0)
+    decision: Decision | None = None
     disabled: bool = False
     """Drop the rule from the evaluated policy."""
     exclude_small_categories: Exclusion | None = None
@@ -113,7 +117,8 @@ class Extend(Strict):
     """``builtin:NAME`` or a path relative to this file."""
     enforcement: Enforcement = "soft-mandatory"
     overrides: dict[str, Override] = Field(default_factory=dict)
-    """Per rule id: a new threshold, severity or enforcement, or ``disabled: true``."""
+    """Per rule id: a new threshold, severity, enforcement, minimum group size, confidence or decision
+    basis, or ``disabled: true``."""
 
 
 class PolicyFile(Strict):

@@ -226,3 +226,35 @@ def test_metrics_command_without_a_label(capsys: pytest.CaptureFixture[str]) -> 
     for race, row in expected.iterrows():
         line = next(line for line in text.splitlines() if line.split()[:1] == [race])
         assert f"{row['rate']:.4f}" in line
+
+
+def test_a_pack_applied_with_a_lower_minimum_group_size_judges_the_smaller_groups(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    minimum = 15
+    policy = {
+        "apiVersion": "auditkit/v1",
+        "kind": "Policy",
+        "metadata": {"id": "ricci-four-fifths", "title": "Four-fifths, groups of 15 or more"},
+        "extends": [
+            {
+                "policy": "builtin:eeoc-four-fifths",
+                "overrides": {
+                    "EEOC-4-5": {"min_group_size": minimum},
+                    "EEOC-GROUP-SIZE": {"value": minimum},
+                },
+            }
+        ],
+    }
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, sort_keys=False))
+    code, document = check_json(write_project(tmp_path, [str(path)]), capsys)
+    expected = ricci_rates()
+    failing = set(expected.index[expected["impact_ratio"] < FOUR_FIFTHS])
+    assert expected["n"].min() >= minimum and failing  # every race is judged, and some fail
+    rules = by_id(document)
+    groups = {g["group"]["Race"]: g["status"] for g in rules["EEOC-4-5"]["groups"]}
+    assert {race for race, status in groups.items() if status == "fail"} == failing
+    assert "inconclusive" not in groups.values()
+    assert rules["EEOC-GROUP-SIZE"]["status"] == "pass"
+    assert code == ExitCode.VIOLATIONS
