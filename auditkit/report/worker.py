@@ -16,17 +16,20 @@ if the worker dies or fails, the step it was given is done again here.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
-from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from auditkit.report.charts import ChartJob, draw_chart
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
     from auditkit.report.keys import SignerConfig, SignerMaterial
 
 SCHEME = "auditkit-chart"
@@ -48,28 +51,26 @@ class ReportWorker:
         self._signer = signer
         self._jobs: dict[str, ChartJob] = {}
         self._drawn: dict[str, str] = {}
-        self._charts: dict[str, Future[str]] = {}
-        self._signing_ready: Future[None] | None = None
-        self._pool: ProcessPoolExecutor | None = None
+        self._process: _WorkerProcess | None = None
+        self._signer_asked = False
 
     def draw(self, jobs: Sequence[ChartJob]) -> None:
         """Start drawing ``jobs`` (charts first: the layout waits for them), then ready the signer."""
         self._jobs = {job.key: job for job in jobs}
-        pool = self._start()
-        if pool is None:
+        if (len(self._jobs) > 1 or self._signer is not None) and _cpus() > 1:
+            self._process = _WorkerProcess.start()
+        if self._process is None:
             return
-        try:
-            self._charts = {key: pool.submit(draw_chart, job) for key, job in self._jobs.items()}
-            if self._signer is not None:
-                self._signing_ready = pool.submit(_ready_signer, self._signer)
-        except RuntimeError:  # the pool broke while starting: draw here
-            self._charts, self._signing_ready = {}, None
+        for key, job in self._jobs.items():
+            self._process.ask(f"chart:{key}", draw_chart, job)
+        if self._signer is not None:
+            self._signer_asked = self._process.ask("signer", _ready_signer, self._signer)
 
     def svg(self, key: str) -> str:
         """The chart's SVG, waiting for the worker if it is still drawing it."""
         if key not in self._drawn:
-            drawn = _result(self._charts.get(key))
-            self._drawn[key] = drawn if drawn is not None else draw_chart(self._jobs[key])
+            drawn = self._process.answer(f"chart:{key}") if self._process else None
+            self._drawn[key] = drawn if isinstance(drawn, str) else draw_chart(self._jobs[key])
         return self._drawn[key]
 
     def inline(self, text: str) -> str:
@@ -83,22 +84,19 @@ class ReportWorker:
         from auditkit.report.signing import pdf_options
 
         assert self._signer is not None, "a worker made without a signer cannot sign"
-        if self._pool is not None and self._signing_ready is not None:
-            try:
-                signed: bytes | None = _result(self._pool.submit(_sign_pdf, self._signer, pdf))
-            except RuntimeError:  # the pool is shut down or broken
-                signed = None
-            if signed is not None:
+        worker = self._process if self._signer_asked else None
+        if worker is not None and worker.ask("signed", _sign_pdf, self._signer, pdf):
+            signed = worker.answer("signed")
+            if isinstance(signed, bytes):
                 return signed
         # Here, the error (a timestamp server that does not answer, say) is raised with its type.
         return sign_pdf_bytes(pdf, material, pdf_options(self._signer))
 
     def close(self) -> None:
-        """Let the worker go. Not waiting for it: its own interpreter teardown (unloading matplotlib
-        and pyHanko) takes a few tenths of a second that nothing here depends on."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Let the worker go without waiting for it: nothing here depends on its exit."""
+        if self._process is not None:
+            self._process.stop()
+            self._process = None
 
     def __enter__(self) -> Self:
         return self
@@ -111,31 +109,117 @@ class ReportWorker:
     ) -> None:
         self.close()
 
-    def _start(self) -> ProcessPoolExecutor | None:
-        if self._pool is None and (len(self._jobs) > 1 or self._signer) and _cpus() > 1:
-            import multiprocessing
 
-            try:
-                # spawn, not fork: this process may hold DuckDB's threads, which a fork would
-                # copy mid-flight.
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_silence_worker_output,
-                )
-            except (OSError, RuntimeError, AssertionError):
-                return None  # no process can be started here (a daemon process, a sandbox)
-        return self._pool
+ANSWER_TIMEOUT = 120.0
+"""Seconds to wait for one answer before doing the step here (a worker stuck on a font, say)."""
 
 
-def _result(future: Future[Any] | None) -> Any:
-    """The future's result, or None when there is none or the worker failed to produce it."""
-    if future is None:
-        return None
-    try:
-        return future.result()
-    except Exception:  # the worker died or raised: the caller does the step again here
-        return None
+class _WorkerProcess:
+    """A spawned process that answers requests in the order they were asked, over one pipe.
+
+    A plain pipe rather than a process pool: when this process ends, however it ends, the worker reads
+    the end of the pipe and exits, so no worker outlives its report.
+    """
+
+    def __init__(self, process: BaseProcess, connection: Connection) -> None:
+        self._process = process
+        self._connection: Connection | None = connection
+        self._waiting: list[str] = []
+        self._answers: dict[str, tuple[bool, Any]] = {}
+
+    @classmethod
+    def start(cls) -> _WorkerProcess | None:
+        import multiprocessing
+
+        # spawn, not fork: this process may hold DuckDB's threads, which a fork would copy mid-flight.
+        context = multiprocessing.get_context("spawn")
+        try:
+            ours, theirs = context.Pipe(duplex=True)
+            process = context.Process(
+                target=_serve, args=(theirs,), name="auditkit-report-worker", daemon=True
+            )
+            process.start()
+        except (OSError, RuntimeError, AssertionError):
+            return None  # no process can be started here (a daemon process, a sandbox)
+        theirs.close()
+        return cls(process, ours)
+
+    def ask(self, name: str, function: Callable[..., Any], *args: Any) -> bool:
+        """Send a request; False when the worker is gone."""
+        if self._waiting and name == "signed":
+            self._collect_all()  # a large request must not meet the worker blocked on its answers
+        if self._connection is None:
+            return False
+        try:
+            self._connection.send((name, function, args))
+        except (OSError, ValueError):
+            self._give_up()
+            return False
+        self._waiting.append(name)
+        return True
+
+    def answer(self, name: str) -> Any:
+        """The answer to the request ``name``, or None when the worker failed or is gone."""
+        while name not in self._answers and name in self._waiting and self._connection:
+            self._receive_one()
+        ok, value = self._answers.pop(name, (False, None))
+        return value if ok else None
+
+    def stop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._connection.send(None)
+            self._connection.close()
+            self._connection = None
+        self._process.join(timeout=0)  # reaps it if it has already ended
+
+    def _collect_all(self) -> None:
+        while self._waiting and self._connection:
+            self._receive_one()
+
+    def _receive_one(self) -> None:
+        assert self._connection is not None
+        try:
+            if not self._connection.poll(ANSWER_TIMEOUT):
+                raise TimeoutError
+            name, ok, value = self._connection.recv()
+        except (EOFError, OSError, TimeoutError):
+            self._give_up()
+            return
+        self._waiting.remove(name)
+        self._answers[name] = (ok, value)
+
+    def _give_up(self) -> None:
+        """The worker died, hung or broke the pipe: every step still waiting is done here."""
+        self._waiting.clear()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        if self._process.is_alive():
+            self._process.kill()
+
+
+def _serve(connection: Connection) -> None:
+    """The worker's loop: answer each request until told to stop or this process's parent is gone."""
+    _silence_worker_output()
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):
+            break
+        if request is None:
+            break
+        name, function, args = request
+        try:
+            answer: tuple[str, bool, Any] = (name, True, function(*args))
+        except Exception as error:  # the parent does the step again and raises it properly
+            answer = (name, False, f"{type(error).__name__}: {error}")
+        try:
+            connection.send(answer)
+        except (OSError, ValueError):
+            break
+    # Nothing to save: skip unloading matplotlib and pyHanko.
+    os._exit(0)
 
 
 # What the worker process runs. It keeps the loaded signer between readying and signing.
@@ -162,7 +246,7 @@ def _sign_pdf(config: SignerConfig, pdf: bytes) -> bytes:
 
 def _silence_worker_output() -> None:
     """The worker writes nothing to the terminal: under the terminal UI a stray warning would draw
-    over the screen. Its errors reach this process as the step it failed to do."""
+    over the screen. Its failures reach this process as the steps it did not do."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import signal
-from concurrent.futures.process import BrokenProcessPool
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,7 @@ def disparity_job(key: str, groups: int) -> ChartJob:
     )
 
 
+ROOT = Path(__file__).resolve().parents[2]
 JOBS = [disparity_job("fairness-0", 3), disparity_job("fairness-1", 6)]
 
 
@@ -58,7 +61,7 @@ def unsigned_pdf() -> bytes:
 def test_the_worker_draws_the_same_svg_as_this_process(drawn_here: dict[str, str]) -> None:
     with ReportWorker() as worker:
         worker.draw(JOBS)
-        assert worker._pool is not None or report_worker._cpus() == 1
+        assert worker._process is not None or report_worker._cpus() == 1
         assert {job.key: worker.svg(job.key) for job in JOBS} == drawn_here
 
 
@@ -68,27 +71,58 @@ def test_with_one_cpu_the_charts_are_drawn_here(
     monkeypatch.setattr(report_worker, "_cpus", lambda: 1)
     with ReportWorker() as worker:
         worker.draw(JOBS)
-        assert worker._pool is None
+        assert worker._process is None
         assert worker.svg("fairness-1") == drawn_here["fairness-1"]
 
 
 def kill_worker(worker: ReportWorker) -> None:
-    assert worker._pool is not None
-    for process in list(worker._pool._processes.values()):
-        process.kill()
-        process.join()
-        assert process.exitcode == -signal.SIGKILL
+    assert worker._process is not None
+    process = worker._process._process
+    process.kill()
+    process.join()
+    assert process.exitcode == -signal.SIGKILL
 
 
 def test_a_worker_that_dies_is_replaced_by_drawing_here(drawn_here: dict[str, str]) -> None:
     with ReportWorker() as worker:
         worker.draw(JOBS)
-        if worker._pool is None:
+        if worker._process is None:
             pytest.skip("one CPU: no worker to kill")
         kill_worker(worker)
-        broken = [future.exception() for future in worker._charts.values()]
-        assert any(isinstance(error, BrokenProcessPool) for error in broken)
         assert [worker.svg(job.key) for job in JOBS] == [drawn_here[job.key] for job in JOBS]
+        assert worker._process._connection is None  # it noticed, and drew here
+
+
+def test_no_worker_outlives_its_process(tmp_path: Path) -> None:
+    # The command line ends with os._exit, without closing anything: the worker must still go.
+    script = (
+        "import os, sys\n"
+        "from tests.report.test_worker import JOBS\n"
+        "from auditkit.report.worker import ReportWorker\n"
+        "worker = ReportWorker()\n"
+        "worker.draw(JOBS)\n"
+        "assert worker._process is not None\n"
+        "print(worker._process._process.pid, flush=True)\n"
+        "worker.svg('fairness-0')\n"
+        "os._exit(0)\n"
+    )
+    if report_worker._cpus() == 1:
+        pytest.skip("one CPU: no worker")
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    pid = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 20
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(pid), f"report worker {pid} still running after its parent ended"
+
+
+def alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/stat")
+    if not status.exists():
+        return False
+    return status.read_text().split(") ")[-1][0] != "Z"  # a zombie has ended
 
 
 def test_inline_puts_each_chart_where_its_placeholder_was(drawn_here: dict[str, str]) -> None:
@@ -127,7 +161,7 @@ def test_the_pdf_is_signed_by_the_worker_or_here_with_the_same_key(
     config = signer_config(keys)
     with ReportWorker(signer=config) as worker:
         worker.draw(JOBS)
-        if worker._pool is None:
+        if worker._process is None:
             pytest.skip("one CPU: no worker")
         if kill:
             kill_worker(worker)
