@@ -48,13 +48,13 @@ class LoadedProject:
 def open_project(
     project: Project,
     *,
-    require_outcomes: bool = True,
+    require_decisions: bool = True,
     workspace: Workspace | None = None,
     with_model: bool = False,
 ) -> LoadedProject:
     """Register the project's datasets as views and validate their column roles.
 
-    ``require_outcomes`` asks for the model's decisions (a prediction, or a score with a threshold); a
+    ``require_decisions`` asks for the model's decisions (a prediction, or a score with a threshold); a
     label column is optional (without one, the metrics that need observed outcomes are null).
 
     When the current data has neither a prediction nor a score column and the project names a model,
@@ -77,7 +77,7 @@ def open_project(
             roles,
             where=project.where,
             base=project.base,
-            require_outcomes=require_outcomes,
+            require_decisions=require_decisions,
         )
     reference = None
     if project.reference is not None:
@@ -106,7 +106,7 @@ def _scored_current(workspace: Workspace, project: Project, model: LoadedModel) 
         project.roles,
         where=project.where,
         base=project.base,
-        require_outcomes=False,
+        require_decisions=False,
     )
     data_digest = unscored.fingerprint().sha256[:16]
     where_digest = hashlib.sha256((project.where or "").encode()).hexdigest()[:8]
@@ -131,7 +131,7 @@ def _load_reference(workspace: Workspace, project: Project) -> Dataset:
         roles,
         where=project.where,
         base=project.base,
-        require_outcomes=False,
+        require_decisions=False,
     )
 
 

@@ -73,7 +73,7 @@ def score(path: str) -> dict[str, float]:
     start = time.perf_counter()
     with Workspace() as workspace:
         dataset = load_dataset(
-            workspace, "current", SourceSpec(path), ColumnRoles(), require_outcomes=False
+            workspace, "current", SourceSpec(path), ColumnRoles(), require_decisions=False
         )
         model = load_model(ROOT / "sample_data" / "credit_model.skops")
         score_dataset(workspace, dataset, model, DATA / "scored_1000000.parquet")

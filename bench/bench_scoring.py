@@ -60,7 +60,7 @@ def main() -> None:
     with Workspace() as workspace:
         roles = ColumnRoles(label="defaulted", positive_label=0)
         dataset = load_dataset(
-            workspace, "current", SourceSpec(str(data)), roles, require_outcomes=False
+            workspace, "current", SourceSpec(str(data)), roles, require_decisions=False
         )
         before = peak_rss_mb()
         start = time.perf_counter()

@@ -55,7 +55,7 @@ def explain(**options: Any) -> int:
         raise UsageError(
             "nothing to explain: give a model (--model FILE or model: in the project file)"
         )
-    loaded = open_project(project, require_outcomes=False)
+    loaded = open_project(project, require_decisions=False)
     model = load_project_model(project)
     with terminal_progress() as progress:
         report = explain_dataset(

@@ -41,7 +41,7 @@ def init(data: str, reference: str | None, model: str | None, out: Path, force: 
         raise UsageError(f"{out} already exists (use --force to overwrite)")
     with Workspace() as workspace:
         dataset = load_dataset(
-            workspace, "current", SourceSpec.parse(data), ColumnRoles(), require_outcomes=False
+            workspace, "current", SourceSpec.parse(data), ColumnRoles(), require_decisions=False
         )
         guess = guess_roles(workspace, dataset)
     text = render_project_file(

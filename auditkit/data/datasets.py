@@ -171,12 +171,12 @@ def load_dataset(
     *,
     where: str | None = None,
     base: Path | None = None,
-    require_outcomes: bool = True,
+    require_decisions: bool = True,
 ) -> Dataset:
     """Register ``spec`` as view ``name`` and check that ``roles`` fit its columns and values.
 
-    ``require_outcomes`` asks for the model's outcomes: its decisions (a prediction column, or a score
-    with a threshold). A label column (the observed outcomes) is never required.
+    ``require_decisions`` asks for the model's decisions (a prediction column, or a score with a
+    threshold). A label column (the observed outcomes) is never required.
     """
     source = resolve_source(spec, base)
     workspace.register(name, source, where=where)
@@ -185,8 +185,8 @@ def load_dataset(
     origin = spec.path
     missing = _missing_columns(roles, schema)
     _raise_if_any(origin, missing + (_single_column_hint(source, schema) if missing else []))
-    _raise_if_any(origin, _role_type_problems(dataset, require_outcomes))
-    return _with_value_checks(workspace, dataset, origin, require_outcomes)
+    _raise_if_any(origin, _role_type_problems(dataset, require_decisions))
+    return _with_value_checks(workspace, dataset, origin, require_decisions)
 
 
 def _raise_if_any(origin: str, problems: list[str]) -> None:
@@ -215,11 +215,11 @@ def _single_column_hint(source: ResolvedSource, schema: dict[str, str]) -> list[
     ]
 
 
-def _role_type_problems(dataset: Dataset, require_outcomes: bool) -> list[str]:
+def _role_type_problems(dataset: Dataset, require_decisions: bool) -> list[str]:
     roles, schema = dataset.roles, dataset.schema
     problems = []
     # No label is fine: the metrics that need observed outcomes are then null, each with the reason.
-    if require_outcomes and not dataset.has_decision:
+    if require_decisions and not dataset.has_decision:
         if roles.score is not None:
             problems.append(
                 f"score column {roles.score!r} needs a threshold (--threshold or columns.threshold)"
@@ -241,7 +241,7 @@ def _role_type_problems(dataset: Dataset, require_outcomes: bool) -> list[str]:
 
 
 def _with_value_checks(
-    workspace: Workspace, dataset: Dataset, origin: str, require_outcomes: bool
+    workspace: Workspace, dataset: Dataset, origin: str, require_decisions: bool
 ) -> Dataset:
     roles = dataset.roles
     outcome_columns = _role_columns(roles, ("label", "prediction", "score"))

@@ -83,7 +83,7 @@ def score_dataset(
             roles, prediction=prediction_column, positive_prediction=positive_prediction
         )
     spec = SourceSpec(str(out_path), format="parquet")
-    return load_dataset(workspace, dataset.name, spec, roles, require_outcomes=False)
+    return load_dataset(workspace, dataset.name, spec, roles, require_decisions=False)
 
 
 def model_features(dataset: Dataset, model: LoadedModel) -> tuple[str, ...]:

@@ -126,7 +126,7 @@ class AuditSession:
 
         with self._workspace_lock:
             if self.loaded is None:
-                self.loaded = open_project(self.project, require_outcomes=False)
+                self.loaded = open_project(self.project, require_decisions=False)
             return self.loaded
 
     def run_check(self) -> CheckResult:
@@ -487,7 +487,7 @@ def inspect_dataset(path: str) -> RoleGuess:
 
     with Workspace() as workspace:
         dataset = load_dataset(
-            workspace, "current", SourceSpec.parse(path), ColumnRoles(), require_outcomes=False
+            workspace, "current", SourceSpec.parse(path), ColumnRoles(), require_decisions=False
         )
         return guess_roles(workspace, dataset)
 

@@ -233,7 +233,7 @@ def test_no_outcome_roles(tmp_path: Path, workspace: Workspace) -> None:
     assert problems_of(workspace, spec, ColumnRoles(sensitive=("race",))) == [
         "no prediction column and no score with a threshold are set",
     ]
-    dataset = load(workspace, spec, ColumnRoles(sensitive=("race",)), require_outcomes=False)
+    dataset = load(workspace, spec, ColumnRoles(sensitive=("race",)), require_decisions=False)
     assert dataset.row_count == 4 and not dataset.has_decision
     with pytest.raises(InputError, match="no label column is set"):
         _ = dataset.label_sql

@@ -38,7 +38,7 @@ def open_current(
     workspace: Workspace, path: Path, roles: ColumnRoles = ROLES, **kw: Any
 ) -> Dataset:
     return load_dataset(
-        workspace, "current", SourceSpec(str(path)), roles, require_outcomes=False, **kw
+        workspace, "current", SourceSpec(str(path)), roles, require_decisions=False, **kw
     )
 
 

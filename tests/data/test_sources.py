@@ -482,6 +482,6 @@ def test_a_genuine_single_column_with_a_comma_in_its_name_loads(
         "current",
         SourceSpec(str(tmp_path / "one.csv")),
         ColumnRoles(score="score, final"),
-        require_outcomes=False,
+        require_decisions=False,
     )
     assert dataset.schema == {"score, final": "DOUBLE"}

@@ -55,7 +55,7 @@ def load_pair(
                 name,
                 SourceSpec(str(path)),
                 roles or ColumnRoles(),
-                require_outcomes=False,
+                require_decisions=False,
             )
         )
     return workspace, datasets[0], datasets[1]
@@ -556,7 +556,7 @@ def register_adult(workspace: Workspace, folder: Path) -> tuple[Dataset, Dataset
         )
         datasets.append(
             load_dataset(
-                workspace, name, SourceSpec(str(target)), ColumnRoles(), require_outcomes=False
+                workspace, name, SourceSpec(str(target)), ColumnRoles(), require_decisions=False
             )
         )
     return datasets[0], datasets[1]

@@ -29,7 +29,7 @@ def register(
 ) -> Dataset:
     path = folder / f"{name}.parquet"
     pq.write_table(table if isinstance(table, pa.Table) else pa.table(table), path)
-    return load_dataset(workspace, name, SourceSpec(str(path)), roles, require_outcomes=False)
+    return load_dataset(workspace, name, SourceSpec(str(path)), roles, require_decisions=False)
 
 
 def quality_of(
@@ -313,7 +313,7 @@ def test_uci_adult_quality_equals_pandas(tmp_path: Path) -> None:
             f"TO '{target}' (FORMAT parquet)"
         )
         datasets[name] = load_dataset(
-            workspace, name, SourceSpec(str(target)), ColumnRoles(), require_outcomes=False
+            workspace, name, SourceSpec(str(target)), ColumnRoles(), require_decisions=False
         )
         frames[name] = pd.read_csv(
             SHARED_DATA / file,

@@ -22,7 +22,7 @@ def sandbox(tmp_path: Path):  # type: ignore[no-untyped-def]
         "current",
         SourceSpec(str(tmp_path / "d.parquet")),
         ColumnRoles(),
-        require_outcomes=False,
+        require_decisions=False,
     )
     box = SqlSandbox.over({"current": dataset})
     yield box
