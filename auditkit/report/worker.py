@@ -19,17 +19,18 @@ from __future__ import annotations
 import contextlib
 import html
 import os
+import pickle
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from auditkit.report.charts import ChartJob, draw_chart
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
-
     from auditkit.report.keys import SignerConfig, SignerMaterial
 
 SCHEME = "auditkit-chart"
@@ -115,43 +116,58 @@ ANSWER_TIMEOUT = 120.0
 
 
 class _WorkerProcess:
-    """A spawned process that answers requests in the order they were asked, over one pipe.
+    """A Python process (``python -m auditkit.report.worker``) that answers requests in the order
+    they were asked: pickled over its standard input and output, framed by ``multiprocessing``'s
+    connections.
 
-    A plain pipe rather than a process pool: when this process ends, however it ends, the worker reads
-    the end of the pipe and exits, so no worker outlives its report.
+    Started with ``subprocess`` rather than ``multiprocessing``: it needs no re-import of the main
+    module, no resource-tracker process and no valid ``sys.stderr`` (the terminal UI replaces it).
+    When this process ends, however it ends, the worker reads the end of its input and exits, so no
+    worker outlives its report.
     """
 
-    def __init__(self, process: BaseProcess, connection: Connection) -> None:
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        from multiprocessing.connection import Connection
+
+        assert process.stdin is not None and process.stdout is not None
         self._process = process
-        self._connection: Connection | None = connection
+        # The connections get descriptors of their own; the Popen's file objects are closed now.
+        self._requests: Connection | None = Connection(
+            os.dup(process.stdin.fileno()), readable=False
+        )
+        self._answers_in: Connection | None = Connection(
+            os.dup(process.stdout.fileno()), writable=False
+        )
+        process.stdin.close()
+        process.stdout.close()
         self._waiting: list[str] = []
         self._answers: dict[str, tuple[bool, Any]] = {}
 
     @classmethod
     def start(cls) -> _WorkerProcess | None:
-        import multiprocessing
-
-        # spawn, not fork: this process may hold DuckDB's threads, which a fork would copy mid-flight.
-        context = multiprocessing.get_context("spawn")
+        # Where this auditkit was imported from, first: the worker must import the same one.
+        package_root = str(Path(__file__).resolve().parents[2])
+        path = os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))
         try:
-            ours, theirs = context.Pipe(duplex=True)
-            process = context.Process(
-                target=_serve, args=(theirs,), name="auditkit-report-worker", daemon=True
+            process = subprocess.Popen(
+                [sys.executable, "-m", "auditkit.report.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,  # under the terminal UI a stray warning would draw over it
+                env=os.environ | {"PYTHONPATH": path},
             )
-            process.start()
-        except (OSError, RuntimeError, AssertionError):
-            return None  # no process can be started here (a daemon process, a sandbox)
-        theirs.close()
-        return cls(process, ours)
+        except OSError:
+            return None  # no process can be started here (a sandbox, no file descriptors left)
+        return cls(process)
 
     def ask(self, name: str, function: Callable[..., Any], *args: Any) -> bool:
         """Send a request; False when the worker is gone."""
         if self._waiting and name == "signed":
             self._collect_all()  # a large request must not meet the worker blocked on its answers
-        if self._connection is None:
+        if self._requests is None:
             return False
         try:
-            self._connection.send((name, function, args))
+            self._requests.send((name, function, args))
         except (OSError, ValueError):
             self._give_up()
             return False
@@ -160,30 +176,27 @@ class _WorkerProcess:
 
     def answer(self, name: str) -> Any:
         """The answer to the request ``name``, or None when the worker failed or is gone."""
-        while name not in self._answers and name in self._waiting and self._connection:
+        while name not in self._answers and name in self._waiting and self._answers_in:
             self._receive_one()
         ok, value = self._answers.pop(name, (False, None))
         return value if ok else None
 
     def stop(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(OSError, ValueError):
-                self._connection.send(None)
-            self._connection.close()
-            self._connection = None
-        self._process.join(timeout=0)  # reaps it if it has already ended
+        """Close the worker's input (it ends when it reads that) and reap it if it already has."""
+        self._close_pipes()
+        self._process.poll()
 
     def _collect_all(self) -> None:
-        while self._waiting and self._connection:
+        while self._waiting and self._answers_in:
             self._receive_one()
 
     def _receive_one(self) -> None:
-        assert self._connection is not None
+        assert self._answers_in is not None
         try:
-            if not self._connection.poll(ANSWER_TIMEOUT):
+            if not self._answers_in.poll(ANSWER_TIMEOUT):
                 raise TimeoutError
-            name, ok, value = self._connection.recv()
-        except (EOFError, OSError, TimeoutError):
+            name, ok, value = self._answers_in.recv()
+        except (EOFError, OSError, TimeoutError, pickle.UnpicklingError):
             self._give_up()
             return
         self._waiting.remove(name)
@@ -192,30 +205,42 @@ class _WorkerProcess:
     def _give_up(self) -> None:
         """The worker died, hung or broke the pipe: every step still waiting is done here."""
         self._waiting.clear()
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        if self._process.is_alive():
+        self._close_pipes()
+        if self._process.poll() is None:
             self._process.kill()
+            self._process.wait()
+
+    def _close_pipes(self) -> None:
+        for connection in (self._requests, self._answers_in):
+            if connection is not None:
+                with contextlib.suppress(OSError):
+                    connection.close()
+        self._requests = self._answers_in = None
 
 
-def _serve(connection: Connection) -> None:
-    """The worker's loop: answer each request until told to stop or this process's parent is gone."""
-    _silence_worker_output()
+def _serve() -> None:
+    """The worker's loop: answer each request until its input ends (the report is done, or the
+    process that asked is gone)."""
+    from multiprocessing.connection import Connection
+
+    # The answers get their own descriptor; what libraries print goes nowhere.
+    answers = Connection(os.dup(1), readable=False)
+    requests = Connection(os.dup(0), writable=False)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for descriptor in (0, 1):
+        os.dup2(devnull, descriptor)
+    os.close(devnull)
     while True:
         try:
-            request = connection.recv()
+            name, function, args = requests.recv()
         except (EOFError, OSError):
             break
-        if request is None:
-            break
-        name, function, args = request
         try:
             answer: tuple[str, bool, Any] = (name, True, function(*args))
         except Exception as error:  # the parent does the step again and raises it properly
             answer = (name, False, f"{type(error).__name__}: {error}")
         try:
-            connection.send(answer)
+            answers.send(answer)
         except (OSError, ValueError):
             break
     # Nothing to save: skip unloading matplotlib and pyHanko.
@@ -244,17 +269,12 @@ def _sign_pdf(config: SignerConfig, pdf: bytes) -> bytes:
     return sign_pdf_bytes(pdf, material, pdf_options(config))
 
 
-def _silence_worker_output() -> None:
-    """The worker writes nothing to the terminal: under the terminal UI a stray warning would draw
-    over the screen. Its failures reach this process as the steps it did not do."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-
-
 def _cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    _serve()

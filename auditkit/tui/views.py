@@ -322,6 +322,17 @@ def signoff_text(signoff: dict[str, Any]) -> str:
     )
 
 
+DECISION_MARKS = {"approve": "ok", "approve_with_conditions": "cond", "reject": "rej"}
+"""The latest sign-off's decision in the four columns the history table gives it."""
+
+
+def decision_mark(signoff: dict[str, Any] | None) -> str:
+    if signoff is None:
+        return "—"
+    decision = str(signoff.get("decision", ""))
+    return DECISION_MARKS.get(decision, decision[:4])
+
+
 def short_time(stamp: Any) -> str:
     """An ISO time as ``YYYY-MM-DD HH:MM:SS`` (UTC)."""
     return str(stamp or "").replace("T", " ")[:19]

@@ -166,6 +166,11 @@ async def sign_off_and_report(project: Path, tmp_path: Path, keys: Path, out: Pa
         for path in sorted(out.iterdir()):
             assert f"{path.name}" in text
             assert hashlib.sha256(path.read_bytes()).hexdigest() in text
+
+        await pilot.press("0")  # the history shows the decision that stands
+        await settle(app, pilot)
+        row = next(line for line in screen_text(app).splitlines() if run_id in line)
+        assert "cond" in row.split()
     return run_id
 
 

@@ -14,7 +14,13 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from auditkit.tui.screens.base import AuditScreen
-from auditkit.tui.views import diff_sections, short_time, signoff_text, status_markup
+from auditkit.tui.views import (
+    decision_mark,
+    diff_sections,
+    short_time,
+    signoff_text,
+    status_markup,
+)
 
 if TYPE_CHECKING:
     from auditkit.trail import StoredRun
@@ -57,7 +63,8 @@ class HistoryScreen(AuditScreen):
         self.marked = [run_id for run_id in self.marked if run_id in known]
         table = self.query_one("#runs", DataTable)
         table.clear(columns=True)
-        # Short headings so that every column fits 80 columns; the details pane says it in full.
+        # Short headings so that every column fits 80 columns; the details pane says it in full
+        # ("sign": the latest sign-off's decision, ok / cond / rej, or — for none).
         table.add_columns(" ", "run", "UTC", "status", "fail", "waiv", "inc", "sign", "rep")
         for run in runs:
             entry = history_entry(run)
@@ -70,7 +77,7 @@ class HistoryScreen(AuditScreen):
                 str(counts["fail"]),
                 str(counts["waived"]),
                 str(counts["inconclusive"]),
-                str(len(entry["signoffs"])),
+                decision_mark(entry["latest_signoff"]),
                 str(len(entry["reports"])),
                 key=run.run_id,
             )
