@@ -328,11 +328,12 @@ def _gather_evidence(
     from auditkit.policy.sandbox import SqlSandbox
 
     metrics = None
-    by_reference: dict[tuple[tuple[str, Any], ...], MetricReport] = {}
+    by_confidence: dict[float, MetricReport] = {}
+    by_reference: dict[tuple[tuple[tuple[str, Any], ...], float], MetricReport] = {}
     if requirements.needs_metrics:
         groupings = evidence_groupings(requirements.groupings, loaded.current.roles.sensitive)
 
-        def report(reference: Mapping[str, Any] | None) -> MetricReport:
+        def report(reference: Mapping[str, Any] | None, confidence: float) -> MetricReport:
             typed = typed_reference_groups(
                 loaded.current, {k: str(v) for k, v in (reference or {}).items()}
             )
@@ -341,13 +342,17 @@ def _gather_evidence(
                 loaded.current,
                 by=groupings,
                 reference_groups=typed,
-                confidence=requirements.confidence,
+                confidence=confidence,
                 min_group_size=requirements.min_group_size,
             )
 
-        metrics = report(None)
-        for reference in requirements.reference_groups:
-            by_reference[reference_key(reference)] = report(reference)
+        # Intervals depend on the confidence level: each level a rule asks for gets its own report
+        # (one more scan per level; a run almost always has one).
+        for confidence in requirements.confidences:
+            by_confidence[confidence] = report(None, confidence)
+            for reference in requirements.reference_groups:
+                by_reference[(reference_key(reference), confidence)] = report(reference, confidence)
+        metrics = by_confidence[requirements.confidence]
     drift = None
     if requirements.needs_drift and loaded.reference is not None:
         drift = compute_drift(
@@ -378,6 +383,7 @@ def _gather_evidence(
         rows=loaded.current.row_count,
         sensitive=loaded.current.roles.sensitive,
         reference_metrics=by_reference,
+        metrics_by_confidence=by_confidence or None,
         score_column=loaded.current.roles.score,
         explanations=explanations,
         explanations_missing=missing,

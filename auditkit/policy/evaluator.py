@@ -37,11 +37,18 @@ class Plan:
     reason_count: int | None = None
     """The most principal reasons a ``reasons`` rule asks of each declined row."""
     confidence: float = 0.95
+    """The first metric rule's confidence: the stored metrics' intervals are at this level."""
+    confidences: tuple[float, ...] = (0.95,)
+    """Every confidence level a metric rule judges at (each rule reads intervals at its own)."""
     min_group_size: int = 30
     """The smallest minimum group size of the rules: groups below it are flagged inconclusive in the
     stored metrics (each rule still judges by its own minimum)."""
     columns: frozenset[str] = field(default_factory=frozenset)
     """Columns the rules name (checked against the data before anything is computed)."""
+
+
+METRIC_KINDS = frozenset({"threshold", "parity", "coverage", "disclosure"})
+"""Rule kinds that read the metric report."""
 
 
 def rules_of(policies: Sequence[Policy]) -> list[Rule]:
@@ -52,13 +59,14 @@ def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
     groupings: dict[tuple[str, ...], None] = {}
     references: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
     kinds: set[str] = set()
-    confidence = 0.95
+    confidences: dict[float, None] = {}
     min_group_size: int | None = None
     columns: set[str] = set()
     for rule in rules_of(policies):
         spec = rule.spec
         kinds.add(spec.kind)
-        confidence = rule.confidence
+        if spec.kind in METRIC_KINDS:
+            confidences[rule.confidence] = None
         min_group_size = min(min_group_size or rule.min_group_size, rule.min_group_size)
         for grouping in groupings_of(getattr(spec, "by", None), sensitive):
             groupings[grouping] = None
@@ -69,14 +77,15 @@ def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
     return Plan(
         groupings=tuple(groupings),
         reference_groups=tuple(references.values()),
-        needs_metrics=bool(kinds & {"threshold", "parity", "coverage", "disclosure"}),
+        needs_metrics=bool(kinds & METRIC_KINDS),
         needs_drift="drift" in kinds,
         needs_quality="data_quality" in kinds,
         needs_sql="sql" in kinds,
         drift_score=any(_names_score(rule) for rule in rules_of(policies)),
         needs_explanations=bool(kinds & {"attribution", "proxy", "reasons"}),
         reason_count=_reason_count(policies),
-        confidence=confidence,
+        confidence=next(iter(confidences), 0.95),
+        confidences=tuple(confidences) or (0.95,),
         min_group_size=min_group_size or 30,
         columns=frozenset(columns),
     )

@@ -44,14 +44,23 @@ class Evidence:
     rows: int = 0
     sensitive: tuple[str, ...] = ()
     """The project's sensitive attributes, for ``$sensitive`` in ``by:``."""
-    reference_metrics: dict[tuple[tuple[str, Any], ...], MetricReport] | None = None
-    """Metric reports computed with other reference groups, keyed by the sorted reference mapping."""
+    reference_metrics: dict[tuple[tuple[tuple[str, Any], ...], float], MetricReport] | None = None
+    """Metric reports computed with other reference groups, keyed by the sorted reference mapping
+    and the confidence level of their intervals."""
+    metrics_by_confidence: dict[float, MetricReport] | None = None
+    """The metric report at every confidence level a rule asks for (``metrics`` is one of them)."""
     score_column: str | None = None
     """The project's score column, for ``$score`` in drift rules."""
     explanations: ExplanationReport | None = None
     """SHAP attributions, group importance, proxy risks and reason codes (when a rule needs them)."""
     explanations_missing: tuple[Outcome, str] | None = None
     """Why there are no explanations: (``not_applicable`` or ``error``, the reason)."""
+
+    def metrics_at(self, confidence: float) -> MetricReport | None:
+        """The metric report whose intervals are at ``confidence`` (a rule's own level)."""
+        if self.metrics_by_confidence is None:
+            return self.metrics
+        return self.metrics_by_confidence.get(confidence)
 
 
 _TIE = 1e-12

@@ -34,7 +34,7 @@ class CoverageRule(GroupedComparison):
 def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     spec = rule.spec
     assert isinstance(spec, CoverageRule)
-    report = evidence.metrics
+    report = evidence.metrics_at(rule.confidence)
     if report is None:
         return finding(rule, "error", "no metrics were computed for this run")
     groups: list[GroupOutcome] = []

@@ -95,7 +95,7 @@ def reference_key(reference: dict[str, Any] | None) -> tuple[tuple[str, Any], ..
 def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     spec = rule.spec
     assert isinstance(spec, ParityRule)
-    report = _report_for(spec, evidence)
+    report = _report_for(rule, spec, evidence)
     if report is None:
         return finding(rule, "error", "no metrics were computed for this run", metric=spec.metric)
     if unjudged := without_outcomes(rule, [spec.metric], report):
@@ -127,10 +127,12 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     )
 
 
-def _report_for(spec: ParityRule, evidence: Evidence) -> MetricReport | None:
+def _report_for(rule: Rule, spec: ParityRule, evidence: Evidence) -> MetricReport | None:
+    main = evidence.metrics_at(rule.confidence)
     if spec.aggregate.endswith("_to_reference") and evidence.reference_metrics is not None:
-        return evidence.reference_metrics.get(reference_key(spec.reference_group), evidence.metrics)
-    return evidence.metrics
+        key = (reference_key(spec.reference_group), rule.confidence)
+        return evidence.reference_metrics.get(key, main)
+    return main
 
 
 def _disparity_of(spec: ParityRule):  # type: ignore[no-untyped-def]

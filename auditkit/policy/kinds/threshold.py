@@ -77,7 +77,7 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
             f"overrides: {{{spec.id}: {{value: ...}}}} where the pack is extended",
             metric=spec.metric,
         )
-    report = evidence.metrics
+    report = evidence.metrics_at(rule.confidence)
     if report is None:
         return finding(rule, "error", "no metrics were computed for this run", metric=spec.metric)
     if unjudged := without_outcomes(rule, [spec.metric], report):
