@@ -27,6 +27,8 @@ LINE_COLOURS = ("#c77800", FAIL_COLOUR)
 WIDTH_INCHES = 6.6
 ROW_INCHES = 0.28
 CROWDED_ROWS = 16
+CALIBRATION_ROWS = 8
+"""The reliability diagram is as tall as a bar chart of this many rows."""
 STYLE: dict[str, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "auditkit-report",
@@ -59,10 +61,13 @@ def _style() -> Iterator[None]:
 def _figure(rows: int) -> Figure:
     from matplotlib.figure import Figure
 
+    return Figure(figsize=(WIDTH_INCHES, _height_inches(rows)), layout="constrained")
+
+
+def _height_inches(rows: int) -> float:
     # Long charts get thinner rows so that they still fit on one page.
     row = ROW_INCHES if rows <= CROWDED_ROWS else ROW_INCHES * 0.7
-    height = max(1.6, 0.75 + row * rows)
-    return Figure(figsize=(WIDTH_INCHES, height), layout="constrained")
+    return max(1.6, 0.75 + row * rows)
 
 
 def to_svg(figure: Figure, title: str) -> str:
@@ -221,7 +226,7 @@ def bar_chart(chart: Mapping[str, Any], *, xlabel: str) -> str:
 def calibration_chart(chart: Mapping[str, Any]) -> str:
     """Reliability diagram: mean outcome against mean score per bin, with the diagonal."""
     with _style():
-        figure = _figure(8)
+        figure = _figure(CALIBRATION_ROWS)
         axes = figure.add_subplot()
         axes.plot(
             [0, 1],
@@ -276,6 +281,17 @@ def chart_jobs(context: Mapping[str, Any]) -> list[tuple[dict[str, Any], ChartJo
     if importance:
         jobs.append((importance, ChartJob("importance", "bar", importance, xlabel="importance")))
     return jobs
+
+
+def chart_size(job: ChartJob) -> tuple[str, str]:
+    """The width and height, in points, that the drawn chart's ``<svg>`` will declare, written as
+    matplotlib writes them (so that a stand-in of this size lays out exactly like the chart)."""
+    rows = CALIBRATION_ROWS if job.kind == "calibration" else len(job.data["labels"])
+    return _points(WIDTH_INCHES), _points(_height_inches(rows))
+
+
+def _points(inches: float) -> str:
+    return f"{inches * 72:f}".rstrip("0").rstrip(".")
 
 
 def draw_chart(job: ChartJob) -> str:

@@ -17,32 +17,41 @@ if the worker dies or fails, the step it was given is done again here.
 from __future__ import annotations
 
 import contextlib
-import html
 import os
 import pickle
+import queue
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from auditkit.report.charts import ChartJob, draw_chart
+from auditkit.report.charts import ChartJob, chart_size, draw_chart
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from auditkit.report.keys import SignerConfig, SignerMaterial
 
 SCHEME = "auditkit-chart"
 _PLACEHOLDER = re.compile(
-    rf'<img class="chart-placeholder" src="{SCHEME}:([\w-]+)" alt="[^"]*" style="width: 100%">'
+    rf'<svg class="chart-placeholder"[^>]*><image href="{SCHEME}:([\w-]+)"[^>]*/></svg>'
 )
 
 
 def placeholder(job: ChartJob) -> str:
-    """What the HTML holds where the chart goes until it is drawn (an image WeasyPrint fetches)."""
-    title = html.escape(str(job.data.get("title", "")), quote=True)
-    return f'<img class="chart-placeholder" src="{SCHEME}:{job.key}" alt="{title}" style="width: 100%">'
+    """What the HTML holds where the chart goes until it is drawn: an ``<svg>`` of the chart's size
+    (so the report's CSS for charts applies to it) showing the chart as an image. WeasyPrint lays it
+    out by its size and fetches the image only when it draws the page, after the layout."""
+    width, height = chart_size(job)
+    return (
+        f'<svg class="chart-placeholder" xmlns="http://www.w3.org/2000/svg" width="{width}pt" '
+        f'height="{height}pt" viewBox="0 0 {width} {height}"><image href="{SCHEME}:{job.key}" '
+        f'width="{width}" height="{height}"/></svg>'
+    )
 
 
 class ReportWorker:
@@ -230,11 +239,13 @@ def _serve() -> None:
     for descriptor in (0, 1):
         os.dup2(devnull, descriptor)
     os.close(devnull)
-    while True:
-        try:
-            name, function, args = requests.recv()
-        except (EOFError, OSError):
-            break
+    # Requests are read as they come, whatever this loop is doing: a long chart request must not
+    # wait in the pipe while this loop waits for the asking process to read a long answer.
+    waiting: queue.SimpleQueue[tuple[str, Callable[..., Any], tuple[Any, ...]] | None]
+    waiting = queue.SimpleQueue()
+    threading.Thread(target=_read_requests, args=(requests, waiting), daemon=True).start()
+    while (request := waiting.get()) is not None:
+        name, function, args = request
         try:
             answer: tuple[str, bool, Any] = (name, True, function(*args))
         except Exception as error:  # the parent does the step again and raises it properly
@@ -245,6 +256,18 @@ def _serve() -> None:
             break
     # Nothing to save: skip unloading matplotlib and pyHanko.
     os._exit(0)
+
+
+def _read_requests(
+    requests: Connection,
+    waiting: queue.SimpleQueue[tuple[str, Callable[..., Any], tuple[Any, ...]] | None],
+) -> None:
+    while True:
+        try:
+            waiting.put(requests.recv())
+        except (EOFError, OSError):  # the report is done, or the process that asked is gone
+            waiting.put(None)
+            return
 
 
 # What the worker process runs. It keeps the loaded signer between readying and signing.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import signal
 import subprocess
 import sys
@@ -133,12 +134,58 @@ def test_inline_puts_each_chart_where_its_placeholder_was(drawn_here: dict[str, 
     assert inlined == page.format(drawn_here["fairness-0"], drawn_here["fairness-1"])
 
 
-def test_a_placeholder_is_an_image_weasyprint_fetches_with_the_chart_title_as_text() -> None:
-    job = ChartJob("drift", "bar", {"title": 'PSI "by" feature <all>', "labels": [], "values": []})
-    assert placeholder(job) == (
-        '<img class="chart-placeholder" src="auditkit-chart:drift" '
-        'alt="PSI &quot;by&quot; feature &lt;all&gt;" style="width: 100%">'
+def bar_job(key: str, bars: int) -> ChartJob:
+    return ChartJob(
+        key,
+        "bar",
+        {
+            "title": f"PSI ({key})",
+            "labels": [f"feature {index}" for index in range(bars)],
+            "values": [0.01 * (index + 1) for index in range(bars)],
+            "lines": [{"value": 0.1, "label": "moderate"}],
+        },
+        xlabel="PSI",
     )
+
+
+CALIBRATION = ChartJob(
+    "calibration",
+    "calibration",
+    {"title": "Calibration", "scores": [0.1, 0.5, 0.9], "outcomes": [0.12, 0.47, 0.93]},
+)
+
+
+@pytest.mark.parametrize(
+    "job",
+    [disparity_job("few", 2), disparity_job("crowded", 40), bar_job("drift", 9), CALIBRATION],
+    ids=["2 groups", "40 groups", "9 bars", "calibration"],
+)
+def test_a_placeholder_is_an_svg_of_the_size_the_drawn_chart_declares(job: ChartJob) -> None:
+    drawn = draw_chart(job)
+    opening = drawn[: drawn.index(">")]
+    stand_in = placeholder(job)
+    for attribute in ("width", "height", "viewBox"):
+        declared = re.search(rf'\b{attribute}="([^"]+)"', opening)
+        assert declared, attribute
+        assert f'{attribute}="{declared[1]}"' in stand_in
+    assert f'href="auditkit-chart:{job.key}"' in stand_in
+
+
+@pytest.mark.timeout(60)
+def test_requests_and_answers_larger_than_a_pipe_s_buffer_do_not_stall_the_worker() -> None:
+    # The worker answers the first request (long) while the second (long too) is still being sent:
+    # with a chart of thousands of groups, both sides would wait on full pipes.
+    if report_worker._cpus() == 1:
+        pytest.skip("one CPU: no worker")
+    process = report_worker._WorkerProcess.start()
+    assert process is not None
+    try:
+        texts = {f"long-{index}": str(index) * 300_000 for index in range(3)}
+        for name, text in texts.items():
+            assert process.ask(name, str.upper, text)
+        assert {name: process.answer(name) for name in texts} == texts
+    finally:
+        process.stop()
 
 
 def signed_by(pdf: bytes) -> list[str]:
