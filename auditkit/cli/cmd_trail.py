@@ -72,17 +72,37 @@ COUNT_COLUMNS = ("FAIL", "WAIVED", "INCONCL.")
 def history(config: Path | None, store: Path | None, limit: int, output_format: str) -> int:
     """List the newest recorded check runs: run id, time, model, dataset, status, the counts of
     failed, waived and inconclusive rules and the latest sign-off (decision and reviewer, or none);
-    under each run, every sign-off and report recorded for it, oldest first."""
+    under each run, every sign-off and report recorded for it, oldest first.
+
+    The trail is verified first: when it does not verify (a record was edited, deleted, reordered
+    or inserted), the runs are still listed, a warning names the first broken record on stderr and
+    the exit code is 1.
+    """
     from auditkit.trail.history import history_entry
 
     trail = open_store(config, store)
     entries = [history_entry(run) for run in trail.recent_runs(limit)]
+    verification = trail.verify()
     if output_format == "json":
-        emit_json({"store": str(trail.path), "runs": entries})
+        emit_json(
+            {
+                "store": str(trail.path),
+                "intact": verification.intact,
+                "problem": verification.problem,
+                "runs": entries,
+            }
+        )
     elif not entries:
         click.echo(f"no runs recorded in {trail.path} yet")
     else:
         click.echo("\n".join(_history_lines(entries)))
+    if not verification.intact:
+        click.echo(
+            f"auditkit: warning: the audit trail {trail.path} does not verify "
+            f"({verification.problem}): what it lists may have been altered",
+            err=True,
+        )
+        return int(ExitCode.VIOLATIONS)
     return int(ExitCode.OK)
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from auditkit.errors import AuditkitError
 from auditkit.report.charts import ChartJob, chart_size, draw_chart
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ class ReportWorker:
             signed = worker.answer("signed")
             if isinstance(signed, bytes):
                 return signed
-        # Here, the error (a timestamp server that does not answer, say) is raised with its type.
+        # No worker, or it died or failed unexpectedly: sign here (and raise what goes wrong here).
         return sign_pdf_bytes(pdf, material, pdf_options(self._signer))
 
     def close(self) -> None:
@@ -184,10 +185,16 @@ class _WorkerProcess:
         return True
 
     def answer(self, name: str) -> Any:
-        """The answer to the request ``name``, or None when the worker failed or is gone."""
+        """The answer to the request ``name``, or None when the worker failed or is gone.
+
+        An error meant for the user (a timestamp server that does not answer, say) is raised here as
+        the worker raised it: doing the step again here would only make the user wait twice.
+        """
         while name not in self._answers and name in self._waiting and self._answers_in:
             self._receive_one()
         ok, value = self._answers.pop(name, (False, None))
+        if isinstance(value, AuditkitError) and not ok:
+            raise value
         return value if ok else None
 
     def stop(self) -> None:
@@ -248,8 +255,10 @@ def _serve() -> None:
         name, function, args = request
         try:
             answer: tuple[str, bool, Any] = (name, True, function(*args))
-        except Exception as error:  # the parent does the step again and raises it properly
-            answer = (name, False, f"{type(error).__name__}: {error}")
+        except AuditkitError as error:  # for the user: the asking process raises it as is
+            answer = (name, False, error)
+        except Exception:  # anything else: the asking process does the step again, and raises it
+            answer = (name, False, None)
         try:
             answers.send(answer)
         except (OSError, ValueError):

@@ -217,3 +217,26 @@ def test_the_pdf_is_signed_by_the_worker_or_here_with_the_same_key(
         signed = worker.sign_pdf(unsigned_pdf, load_signer(config))
     assert signed.startswith(unsigned_pdf)  # an incremental update of the rendered PDF
     assert signed_by(signed) == ["Common Name: Worker Test"]
+
+
+def test_an_error_for_the_user_comes_from_the_worker_once(
+    keys: GeneratedKeys, unsigned_pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A timestamp server that cannot be reached: the user hears it once, not after a second try.
+    import dataclasses
+    import socket
+
+    import auditkit.report.pdfsign
+    from auditkit.errors import ConfigError
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = dataclasses.replace(signer_config(keys), timestamp_url=f"http://127.0.0.1:{port}/tsa")
+    with ReportWorker(signer=config) as worker:
+        worker.draw(JOBS)
+        if worker._process is None:
+            pytest.skip("one CPU: no worker")
+        monkeypatch.setattr(auditkit.report.pdfsign, "sign_pdf_bytes", None)  # no second try here
+        with pytest.raises(ConfigError, match=f"timestamp server http://127.0.0.1:{port}/tsa"):
+            worker.sign_pdf(unsigned_pdf, load_signer(config))

@@ -293,3 +293,23 @@ def test_history_shows_signoffs_and_reports_under_their_run(
     assert main(["history", "--store", str(store.path), "--format", "json"]) == ExitCode.OK
     runs = json.loads(capsys.readouterr().out)["runs"]
     assert len(runs) == 5 and runs[3]["signoffs"][0]["decision"] == "reject"
+
+
+def test_history_of_a_tampered_trail_still_lists_but_warns_and_exits_1(
+    store: TrailStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    second = run_document(2)["run_id"]
+    store.append_signoff(second, reviewer="Ann", decision="approve")
+    tamper(
+        store,
+        """UPDATE trail_records SET payload = replace(payload, '"Ann"', '"Eve"')
+           WHERE kind = 'signoff'""",
+    )
+    assert main(["history", "--store", str(store.path)]) == ExitCode.VIOLATIONS
+    captured = capsys.readouterr()
+    assert "approve by Eve" in captured.out  # listed, for whoever investigates
+    (warning,) = captured.err.splitlines()
+    assert warning.startswith(f"auditkit: warning: the audit trail {store.path} does not verify (")
+    assert main(["history", "--store", str(store.path), "--format", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["intact"] is False and document["problem"]
