@@ -155,16 +155,13 @@ class _WorkerProcess:
 
     @classmethod
     def start(cls) -> _WorkerProcess | None:
-        # Where this auditkit was imported from, first: the worker must import the same one.
-        package_root = str(Path(__file__).resolve().parents[2])
-        path = os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "auditkit.report.worker"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,  # under the terminal UI a stray warning would draw over it
-                env=os.environ | {"PYTHONPATH": path},
+                env=_worker_environment(),
             )
         except OSError:
             return None  # no process can be started here (a sandbox, no file descriptors left)
@@ -232,6 +229,23 @@ class _WorkerProcess:
                 with contextlib.suppress(OSError):
                     connection.close()
         self._requests = self._answers_in = None
+
+
+def _worker_environment() -> dict[str, str]:
+    """This environment, with the folder this auditkit was imported from first on the worker's path
+    when it is a source tree (a script may have put it on ``sys.path`` itself): the worker must run
+    the same code. An installed auditkit needs nothing: its site-packages folder is the worker's too,
+    and putting it first would let it shadow the standard library."""
+    import site
+
+    environment = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[2])
+    installed = {str(Path(folder).resolve()) for folder in site.getsitepackages()}
+    if package_root not in installed:
+        environment["PYTHONPATH"] = os.pathsep.join(
+            filter(None, (package_root, os.environ.get("PYTHONPATH")))
+        )
+    return environment
 
 
 def _serve() -> None:
