@@ -3,12 +3,11 @@ the document.
 
 Rendering a signed report is three long steps: matplotlib drawing the charts (importing it and drawing
 seven charts takes most of a second), WeasyPrint laying out and writing the PDF (most of the time),
-and pyHanko signing it (importing pyHanko alone takes a third of a second). Only the layout has to
-wait for the charts, and only late: WeasyPrint needs a chart when it builds the boxes of its page,
-after importing itself, parsing the HTML and computing its styles. So the HTML it lays out refers to
-each chart by a placeholder URL (``auditkit-chart:KEY``) that its URL fetcher resolves by waiting for
-that chart; ``report.html`` gets the same SVG inlined. Once the charts are drawn, the worker imports
-pyHanko and loads the signing key, and signs the PDF when it is written.
+and pyHanko signing it (importing pyHanko alone takes a third of a second). The layout needs only each
+chart's size, which is known beforehand; so the HTML WeasyPrint lays out holds, for each chart, an
+``<svg>`` of that size showing an image (``auditkit-chart:KEY``) that its URL fetcher resolves when the
+page is drawn, by then long drawn here; ``report.html`` gets the same SVG inlined. After the charts,
+the worker imports pyHanko and loads the signing key, and signs the PDF once it is written.
 
 On a machine with one CPU, or where no process can be started, everything happens here, in order;
 if the worker dies or fails, the step it was given is done again here.
@@ -66,7 +65,7 @@ class ReportWorker:
         self._signer_asked = False
 
     def draw(self, jobs: Sequence[ChartJob]) -> None:
-        """Start drawing ``jobs`` (charts first: the layout waits for them), then ready the signer."""
+        """Start drawing ``jobs``, then readying the signer (in the worker, when there is one)."""
         self._jobs = {job.key: job for job in jobs}
         if (len(self._jobs) > 1 or self._signer is not None) and _cpus() > 1:
             self._process = _WorkerProcess.start()
