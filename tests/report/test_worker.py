@@ -240,3 +240,25 @@ def test_an_error_for_the_user_comes_from_the_worker_once(
         monkeypatch.setattr(auditkit.report.pdfsign, "sign_pdf_bytes", None)  # no second try here
         with pytest.raises(ConfigError, match=f"timestamp server http://127.0.0.1:{port}/tsa"):
             worker.sign_pdf(unsigned_pdf, load_signer(config))
+
+
+@pytest.mark.parametrize("share", [40, 100])
+def test_the_report_css_for_charts_sizes_the_stand_in_in_the_pdf(share: int) -> None:
+    # A user's report.css that resizes `figure.chart svg` must act on the PDF as on the HTML.
+    from auditkit.report.pdf import lay_out
+
+    job = JOBS[0]
+    page = (
+        f"<style>@page {{ size: 200mm 200mm; margin: 0 }} body {{ margin: 0 }} "
+        f"figure {{ margin: 0 }} figure.chart svg {{ width: {share}%; height: auto }}</style>"
+        f'<figure class="chart">{placeholder(job)}</figure>'
+    )
+    document = lay_out(page, charts=lambda _key: draw_chart(job))
+    boxes = [
+        box
+        for box in document.pages[0]._page_box.descendants()
+        if str(getattr(box, "element_tag", "")).endswith("svg")
+    ]
+    assert len(boxes) == 1
+    page_width = 200 / 25.4 * 96  # CSS pixels
+    assert boxes[0].width == pytest.approx(page_width * share / 100, rel=1e-6)
