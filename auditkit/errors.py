@@ -24,6 +24,8 @@ class ExitCode(IntEnum):
     """Inconclusive results when asked to fail on them (``verify``: valid but untrusted signer)."""
     INTERNAL = 4
     """A bug in auditkit itself: please report it with the output of ``AUDITKIT_DEBUG=1``."""
+    OUTPUT_CLOSED = 141
+    """The reader of the output went away (``| head``): 128 + SIGPIPE, as a shell reports it."""
 
 
 @dataclass(frozen=True)

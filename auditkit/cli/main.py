@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,10 +39,25 @@ Exit codes:
   1  policy violations
   2  usage, configuration, policy or input error
   3  inconclusive results (with --fail-on-inconclusive)
-  4  internal error (a bug: rerun with AUDITKIT_DEBUG=1 and report it)"""
+  4  internal error (a bug: rerun with AUDITKIT_DEBUG=1 and report it)
+  141  the reader of the output went away (a closed pipe, `| head`)"""
+
+
+class OutputClosed(Exception):
+    """The reader of standard output went away while a command was writing to it."""
+
+
+class AuditkitGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        # Caught here, before click's own handling turns it into exit 1 (the code for violations).
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise OutputClosed from None
 
 
 @click.group(
+    cls=AuditkitGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXIT_CODES_HELP,
     invoke_without_command=True,
@@ -108,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("auditkit: interrupted", err=True)
         return 130
+    except OutputClosed:
+        _discard_standard_output()
+        return int(ExitCode.OUTPUT_CLOSED)
     except Exception as error:
         if os.environ.get("AUDITKIT_DEBUG"):
             raise
@@ -136,12 +155,30 @@ def run() -> None:
     the user waiting for the prompt; ending with ``os._exit`` skips that.
     """
     code = main()
-    _flush_standard_streams()
+    if not _flush_standard_streams():
+        code = int(ExitCode.OUTPUT_CLOSED)
     os._exit(code)
 
 
-def _flush_standard_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        # OSError: the reader went away (`auditkit history | head`), nothing is left to deliver.
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+def _discard_standard_output() -> None:
+    """What is still buffered for the closed pipe goes nowhere (flushing it would fail again)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _flush_standard_streams() -> bool:
+    """Flush stdout and stderr; False when the reader of stdout went away (`auditkit history |
+    head -1`) and what was left for it could not be delivered."""
+    delivered = True
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        delivered = False
+        _discard_standard_output()
+    except (OSError, ValueError):
+        pass  # closed, or not a real stream: nothing more can be done at exit
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    return delivered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,35 @@ def main_help_last_line() -> str:
     with contextlib.redirect_stdout(buffer):
         main(["--help"])
     return buffer.getvalue().rstrip().splitlines()[-1]
+
+
+class ClosedPipe(io.StringIO):
+    """Standard output whose reader went away (`auditkit ... | head -c 10`)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_goes_away_ends_the_command_with_141_and_nothing_on_stderr(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Not exit 1, which means policy violations: click's own handling of a broken pipe gives 1.
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["policy", "list"]) == ExitCode.OUTPUT_CLOSED == 141
+    assert capsys.readouterr().err == ""
+
+
+def test_output_left_undelivered_at_the_end_is_told_by_the_final_flush(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from auditkit.cli.main import _flush_standard_streams
+
+    assert _flush_standard_streams() is True
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert _flush_standard_streams() is False
 
 
 def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
