@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from auditkit.cli.cmd_trail import open_store, store_options
+from auditkit.cli.cmd_trail import TEXT_OR_JSON, emit_json, open_store, store_options
 from auditkit.errors import ExitCode
 
 
@@ -41,6 +41,14 @@ class DecisionText(click.types.StringParamType):
     metavar="TEXT",
     help="Why the run is rejected, or the conditions of an approval (required for those two).",
 )
+@click.option(
+    "--format",
+    "output_format",
+    type=TEXT_OR_JSON,
+    default="text",
+    show_default=True,
+    help="json: the recorded sign-off with its record's sequence number and hash.",
+)
 def signoff(
     config: Path | None,
     store: Path | None,
@@ -48,6 +56,7 @@ def signoff(
     reviewer: str | None,
     decision: str | None,
     comment: str,
+    output_format: str,
 ) -> int:
     """Record a reviewer's decision on a run recorded by `auditkit check`, in the audit trail beside
     the run, for `auditkit history` and the run's report to show.
@@ -62,6 +71,20 @@ def signoff(
         run_reference, reviewer=reviewer or "", decision=decision or "", comment=comment
     )
     recorded = record.document()
+    if output_format == "json":
+        emit_json(
+            {
+                "store": str(trail.path),
+                "run_id": record.run_id,
+                "reviewer": recorded["reviewer"],
+                "decision": recorded["decision"],
+                "comment": recorded["comment"],
+                "created": record.created,
+                "record": record.seq,
+                "record_hash": record.record_hash,
+            }
+        )
+        return int(ExitCode.OK)
     click.echo(
         f"signed off run {record.run_id}: {recorded['decision']} by {recorded['reviewer']} "
         f"(record {record.seq}, hash {record.record_hash})"

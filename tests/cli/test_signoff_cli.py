@@ -110,6 +110,20 @@ def test_a_signoff_is_recorded_on_the_named_run_and_the_trail_stays_intact(proje
     assert out.strip() == f"trail intact: 2 records, head {signoff['hash']}"
 
 
+def test_json_output_is_the_stored_signoff_with_its_record(project: Path) -> None:
+    code, out, err = run_cli(
+        "signoff", "-c", str(project), "--reviewer", REVIEWER, "--decision", "reject",
+        "--comment", "Region stands in for race", "--format", "json",
+    )  # fmt: skip
+    assert (code, err) == (ExitCode.OK, "")
+    printed = json.loads(out)
+    check, stored = stored_records(store_of(project))
+    assert (printed["record"], printed["record_hash"]) == (stored["seq"], stored["hash"])
+    assert printed["run_id"] == check["run_id"] == stored["run_id"]
+    for field in ("reviewer", "decision", "comment", "created"):
+        assert printed[field] == stored["payload"][field]
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
