@@ -8,19 +8,12 @@ from typing import Any
 
 import click
 
-from auditkit.cli.cmd_trail import open_store, store_options
+from auditkit.cli.cmd_trail import open_store, run_option, store_options
 
 
 @click.command(short_help="Render a recorded run as a signed HTML and PDF report.")
 @store_options
-@click.option(
-    "--run",
-    "run_reference",
-    default="latest",
-    show_default=True,
-    metavar="ID",
-    help="Run to report on: an id, a unique prefix, latest or latest~N.",
-)
+@run_option("report on")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from auditkit.cli.cmd_trail import TEXT_OR_JSON, emit_json, open_store, store_options
+from auditkit.cli.cmd_trail import TEXT_OR_JSON, emit_json, open_store, run_option, store_options
 from auditkit.errors import ExitCode
 
 
@@ -25,14 +25,7 @@ class DecisionText(click.types.StringParamType):
 
 @click.command(short_help="Record a reviewer's sign-off on a recorded run.")
 @store_options
-@click.option(
-    "--run",
-    "run_reference",
-    default="latest",
-    show_default=True,
-    metavar="ID",
-    help="Run to sign off: an id, a unique prefix, latest or latest~N.",
-)
+@run_option("sign off")
 @click.option("--reviewer", metavar="NAME", help="Who decides: a name or e-mail (required).")
 @click.option("--decision", type=DecisionText(), help="The reviewer's decision (required).")
 @click.option(

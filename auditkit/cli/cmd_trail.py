@@ -30,6 +30,18 @@ def store_options(function: F) -> F:
     )(function)
 
 
+def run_option(purpose: str) -> Callable[[F], F]:
+    """``--run``: which recorded run a command works on (default: the latest)."""
+    return click.option(
+        "--run",
+        "run_reference",
+        default="latest",
+        show_default=True,
+        metavar="ID",
+        help=f"Run to {purpose}: an id, a unique prefix, latest or latest~N.",
+    )
+
+
 def open_store(config: Path | None, store: Path | None) -> Any:
     """The :class:`auditkit.trail.TrailStore` named by ``--store``, the project file, or the default."""
     from auditkit.project import DEFAULT_PROJECT_FILE, DEFAULT_STORE, Overrides, load_project

@@ -9,7 +9,7 @@ column the same scan counts the decisions alone (the decision margins of the con
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,35 +118,27 @@ def _decimal_sum(expression: str, condition: str = "", *, scale: int = 18) -> st
 
 
 def _classification_aggregates(request: Request) -> list[str]:
-    parts = [
-        f"count(*) FILTER (WHERE {_VALID}) AS n",
-        *(
-            f"count(*) FILTER (WHERE {condition}) AS {cell}"
-            for cell, condition in _CELL_FILTERS.items()
-        ),
-    ]
-    if request.weighted:
-        parts.append(f"{exact_sum('__w', f'FILTER (WHERE {_VALID})')} AS w_n")
-        for cell, condition in _CELL_FILTERS.items():
-            parts.append(f"{exact_sum('__w', f'FILTER (WHERE {condition})')} AS w_{cell}")
-            parts.append(f"{exact_sum('__w * __w', f'FILTER (WHERE {condition})')} AS w2_{cell}")
-    return parts
+    """With a label: rows with a decision and an outcome, and the rows of each confusion cell."""
+    return _counted_cells(request, _VALID, _CELL_FILTERS)
 
 
 def _decision_aggregates(request: Request) -> list[str]:
     """Without a label: rows with a decision, and the rows of each decision margin."""
+    return _counted_cells(request, _DECIDED, _MARGIN_FILTERS)
+
+
+def _counted_cells(request: Request, counted: str, cells: Mapping[str, str]) -> list[str]:
+    """``n`` (rows meeting ``counted``) and each cell's count; weighted, also the sums of weights and
+    of squared weights (for the effective sample size)."""
     parts = [
-        f"count(*) FILTER (WHERE {_DECIDED}) AS n",
-        *(
-            f"count(*) FILTER (WHERE {condition}) AS {margin}"
-            for margin, condition in _MARGIN_FILTERS.items()
-        ),
+        f"count(*) FILTER (WHERE {counted}) AS n",
+        *(f"count(*) FILTER (WHERE {condition}) AS {cell}" for cell, condition in cells.items()),
     ]
     if request.weighted:
-        parts.append(f"{exact_sum('__w', f'FILTER (WHERE {_DECIDED})')} AS w_n")
-        for margin, condition in _MARGIN_FILTERS.items():
-            parts.append(f"{exact_sum('__w', f'FILTER (WHERE {condition})')} AS w_{margin}")
-            parts.append(f"{exact_sum('__w * __w', f'FILTER (WHERE {condition})')} AS w2_{margin}")
+        parts.append(f"{exact_sum('__w', f'FILTER (WHERE {counted})')} AS w_n")
+        for cell, condition in cells.items():
+            parts.append(f"{exact_sum('__w', f'FILTER (WHERE {condition})')} AS w_{cell}")
+            parts.append(f"{exact_sum('__w * __w', f'FILTER (WHERE {condition})')} AS w2_{cell}")
     return parts
 
 
