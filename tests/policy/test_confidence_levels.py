@@ -13,10 +13,16 @@ from statsmodels.stats.proportion import proportion_confint
 from tests.policy.test_label_free_check import (
     PASS_MARK,
     RICCI,
+    SHARED_DATA,
     by_id,
     check_json,
     write_project,
 )
+
+pytestmark = pytest.mark.skipif(
+    not SHARED_DATA.is_dir(), reason=f"real datasets not available: {SHARED_DATA} is not a folder"
+)
+
 
 LEVELS = {"LOW": 0.6, "HIGH": 0.999}
 

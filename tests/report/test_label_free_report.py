@@ -22,6 +22,11 @@ from auditkit.report.html import render_html
 from auditkit.trail import TrailStore
 from tests.shared_datasets import SHARED_DATA
 
+pytestmark = pytest.mark.skipif(
+    not SHARED_DATA.is_dir(), reason=f"real datasets not available: {SHARED_DATA} is not a folder"
+)
+
+
 RICCI = SHARED_DATA / "fc_ricci.csv"
 PASS_MARK = 70
 NO_OUTCOMES = "The data has no observed outcomes"
