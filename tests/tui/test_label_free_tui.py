@@ -14,12 +14,13 @@ from auditkit.tui.app import AuditApp
 from tests.shared_datasets import SHARED_DATA
 from tests.tui.conftest import run_async, screen_text, settle
 
-pytestmark = pytest.mark.skipif(
-    not SHARED_DATA.is_dir(), reason=f"real datasets not available: {SHARED_DATA} is not a folder"
-)
-
-
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not SHARED_DATA.is_dir(),
+        reason=f"real datasets not available: {SHARED_DATA} is not a folder",
+    ),
+]
 RICCI = SHARED_DATA / "fc_ricci.csv"
 PASS_MARK = 70
 
