@@ -7,7 +7,9 @@ DuckDB or the metric modules on its own.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -42,7 +44,14 @@ class LoadedProject:
     workspace: Workspace
     current: Dataset
     reference: Dataset | None
-    model: ModelInfo | None = None
+    model_loading: Future[LoadedModel] | None = None
+    """The project's model, loaded or being loaded (:func:`load_model_in_background`); ``None`` when
+    the project has none or it was not asked for."""
+
+    @property
+    def model(self) -> ModelInfo | None:
+        """What the model is; waits for it to load, and raises what loading it raised."""
+        return self.model_loading.result().info if self.model_loading is not None else None
 
 
 def open_project(
@@ -59,17 +68,18 @@ def open_project(
 
     When the current data has neither a prediction nor a score column and the project names a model,
     the model scores the data in Arrow batches first. ``with_model`` loads the model anyway, to record
-    what it is.
+    what it is and explain it: on a thread of its own, while the data is read and scanned.
     """
     workspace = workspace or Workspace()
     roles = project.roles
-    model = None
+    model: Future[LoadedModel] | None = None
     needs_scores = roles.prediction is None and roles.score is None
-    if project.model is not None and (with_model or needs_scores):
-        model = load_project_model(project)
-    if needs_scores and model is not None:
-        current = _scored_current(workspace, project, model)
+    if project.model is not None and needs_scores:
+        model = _loaded(load_project_model(project))
+        current = _scored_current(workspace, project, model.result())
     else:
+        if project.model is not None and with_model:
+            model = load_model_in_background(project)
         current = load_dataset(
             workspace,
             CURRENT,
@@ -82,7 +92,7 @@ def open_project(
     reference = None
     if project.reference is not None:
         reference = _load_reference(workspace, project)
-    return LoadedProject(project, workspace, current, reference, model.info if model else None)
+    return LoadedProject(project, workspace, current, reference, model)
 
 
 def load_project_model(project: Project) -> LoadedModel:
@@ -93,6 +103,43 @@ def load_project_model(project: Project) -> LoadedModel:
     return load_model(
         project.model.path, trust=project.model.trust, pinned_sha256=project.model.sha256
     )
+
+
+def load_model_in_background(project: Project) -> Future[LoadedModel]:
+    """The project's model, loaded on a daemon thread; the future holds the model or the error.
+
+    Loading a skops model imports scikit-learn, SciPy and pandas: over a second, most of a sample
+    audit's time. DuckDB releases the GIL while it scans, so on two cores the import is mostly hidden
+    behind reading and scanning the data.
+
+    Two threads importing at once can deadlock on module locks only if each holds a module the other
+    is waiting for. The model's libraries never import auditkit; the one library both threads import
+    is SciPy (the scans' exact tests and drift p-values import ``scipy.stats`` inside a function, holding
+    no module lock), so this thread imports it first, from an empty import stack, and neither thread
+    ever holds a SciPy module while it waits for the other.
+    """
+    from auditkit.data.artifacts import model_format
+
+    assert project.model is not None
+    needs_scipy = model_format(project.model.path) != "onnx"
+    future: Future[LoadedModel] = Future()
+
+    def load() -> None:
+        try:
+            if needs_scipy:
+                import scipy.stats  # noqa: F401  (first: see above)
+            future.set_result(load_project_model(project))
+        except BaseException as error:  # handed to whoever waits for the model
+            future.set_exception(error)
+
+    threading.Thread(target=load, name="auditkit-model", daemon=True).start()
+    return future
+
+
+def _loaded(model: LoadedModel) -> Future[LoadedModel]:
+    future: Future[LoadedModel] = Future()
+    future.set_result(model)
+    return future
 
 
 def _scored_current(workspace: Workspace, project: Project, model: LoadedModel) -> Dataset:
@@ -461,8 +508,13 @@ def explain_project(
 
     if loaded.project.model is None:
         return None, ("not_applicable", "the project has no model to explain (--model or model:)")
+    if loaded.model_loading is not None:
+        # Loaded for the run: a model that cannot be loaded is an input error of the run (exit 2),
+        # as it is for the record of what the model is.
+        model = loaded.model_loading.result()
     try:
-        model = load_project_model(loaded.project)
+        if loaded.model_loading is None:
+            model = load_project_model(loaded.project)
         report = explain_dataset(
             loaded.workspace, loaded.current, model, progress=progress or SILENT, **options
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import click
@@ -24,4 +25,5 @@ def tui(project: Path | None) -> int:
         project = Path(DEFAULT_PROJECT_FILE)
     from auditkit.tui.app import run_app
 
+    gc.enable()  # off for one-shot commands (auditkit.cli.main.run); the UI runs for as long as it is used
     return run_app(project)

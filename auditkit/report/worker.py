@@ -16,6 +16,7 @@ if the worker dies or fails, the step it was given is done again here.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import queue
@@ -322,4 +323,5 @@ def _cpus() -> int:
 
 
 if __name__ == "__main__":
+    gc.disable()  # a few charts and one signature, then the end of the process (as the CLI, run())
     _serve()

@@ -88,3 +88,46 @@ def test_no_rows_to_explain_is_an_input_error(capsys: pytest.CaptureFixture[str]
     assert code == ExitCode.ERROR
     err = capsys.readouterr().err
     assert "no rows to explain" in err and len(err.strip().splitlines()) == 1
+
+
+def test_check_with_a_model_it_may_not_load_is_an_input_error_not_a_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The model loads beside the data scans; a refusal still ends the run with one line (exit 2)."""
+    import pickle
+
+    import skops.io
+
+    from tests.shared_datasets import copy_sample_project
+
+    config = copy_sample_project(tmp_path)
+    model = skops.io.load(tmp_path / "credit_model.skops")
+    (tmp_path / "credit_model.pkl").write_bytes(pickle.dumps(model))
+    config.write_text(config.read_text().replace("credit_model.skops", "credit_model.pkl"))
+    code = main(["check", "-c", str(config), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == ExitCode.ERROR
+    assert captured.out == ""
+    assert (
+        captured.err.count("\n") == 1 and "credit_model.pkl: loading a pickle runs" in captured.err
+    )
+
+
+def test_a_check_loads_the_model_once_for_the_record_and_the_explanation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from auditkit import engine
+    from auditkit.project import Overrides, load_project
+
+    loads: list[str] = []
+    original = engine.load_project_model
+
+    def counted(project: object) -> object:
+        loads.append("load")
+        return original(project)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "load_project_model", counted)
+    run = engine.audit_project(load_project(SAMPLE / "auditkit.yaml", Overrides()))
+    assert loads == ["load"]
+    assert run.evidence.explanations is not None
+    assert run.result.inputs["model"]["type"].startswith("sklearn.pipeline.Pipeline")
