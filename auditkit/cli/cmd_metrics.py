@@ -134,7 +134,7 @@ def _metric_keys(text: str | None, known: Any) -> list[str] | None:
 def describe_source(loaded: Any) -> str:
     """One line naming the data and the roles, for the head of text output."""
     roles = loaded.current.roles
-    decision = roles.prediction or f"{roles.score} >= {roles.threshold:g}"
+    decision = roles.prediction or roles.threshold_text()
     where = f" · where {loaded.project.where}" if loaded.project.where else ""
     name = Path(loaded.project.current.path).name
     scored = (

@@ -27,7 +27,8 @@ class ColumnRoles:
     prediction: str | None = None
     score: str | None = None
     threshold: float | None = None
-    """A score at or above the threshold is a positive decision (when there is no prediction column)."""
+    """A score at or above the threshold is a positive decision (when there is no prediction column);
+    with ``positive_prediction: 0`` a score below it is (a risk score, where higher is adverse)."""
     sensitive: tuple[str, ...] = ()
     id: str | None = None
     weight: str | None = None
@@ -47,6 +48,16 @@ class ColumnRoles:
     @property
     def prediction_positive_value(self) -> Any:
         return self.positive_label if self.positive_prediction is None else self.positive_prediction
+
+    @property
+    def favourable_below_threshold(self) -> bool:
+        """Whether a score below the threshold is the positive decision (``positive_prediction: 0``)."""
+        return str(self.positive_prediction).lower() in {"0", "0.0", "false"}
+
+    def threshold_text(self) -> str:
+        """The decision a score and threshold make, as a condition: ``decile_score < 5``."""
+        op = "<" if self.favourable_below_threshold else ">="
+        return f"{self.score} {op} {self.threshold:g}"
 
     def named_columns(self) -> dict[str, str]:
         """Role name -> column, for every role that names a column."""
@@ -122,7 +133,11 @@ class Dataset:
             return self.positive_sql(roles.prediction, roles.prediction_positive_value)
         if roles.score is not None and roles.threshold is not None:
             score = quote_identifier(roles.score)
-            return f"(CASE WHEN {score} IS NULL THEN NULL WHEN {score} >= {float(roles.threshold)!r} THEN 1 ELSE 0 END)"
+            above, below = (0, 1) if roles.favourable_below_threshold else (1, 0)
+            return (
+                f"(CASE WHEN {score} IS NULL THEN NULL "
+                f"WHEN {score} >= {float(roles.threshold)!r} THEN {above} ELSE {below} END)"
+            )
         raise InputError(
             "no prediction column and no score with a threshold are set (--prediction or --score/--threshold)"
         )

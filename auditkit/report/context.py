@@ -25,6 +25,7 @@ from auditkit.report.evidence import (
     performance_section,
     quality_section,
 )
+from auditkit.report.html import measure
 from auditkit.report.ll144 import ll144_section
 
 STATUS_WORDS: dict[str, str] = {
@@ -354,7 +355,10 @@ def decision_sentence(columns: Mapping[str, Any]) -> str:
         score, threshold = columns.get("score"), columns.get("threshold")
         if score is None:
             return ""
-        return f"A favourable decision is a score “{score}” of at least {threshold}."
+        # A risk score (higher is adverse) declares its favourable decision as positive_prediction: 0.
+        below = str(columns.get("positive_prediction")).lower() in {"0", "0.0", "false"}
+        side = "below" if below else "of at least"
+        return f"A favourable decision is a score “{score}” {side} {measure(threshold)}."
     return f"A favourable decision is “{prediction}” = {positive}; the selection rate is the share of favourable decisions."
 
 

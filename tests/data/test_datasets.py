@@ -228,6 +228,19 @@ def test_score_and_threshold_decide(tmp_path: Path, workspace: Workspace) -> Non
     assert dataset.null_counts == {"label": 0, "score": 1}
 
 
+def test_a_risk_score_with_positive_prediction_0_is_favourable_below_the_threshold(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    # A risk score (COMPAS's decile score): at or above the threshold is the adverse decision, so
+    # the favourable decision (positive_prediction: 0 of the derived 0/1 decision) is a lower score.
+    scores = [1, 5, 4.999, None, 10]
+    spec = write(tmp_path, {"label": [0, 1, 0, 1, 1], "score": scores})
+    roles = ColumnRoles(label="label", score="score", threshold=5, positive_prediction=0)
+    dataset = load(workspace, spec, roles)
+    expected = [None if s is None else int(s < 5) for s in scores]
+    assert column_values(workspace, dataset.decision_sql) == expected
+
+
 def test_no_outcome_roles(tmp_path: Path, workspace: Workspace) -> None:
     spec = write(tmp_path, BINARY)
     assert problems_of(workspace, spec, ColumnRoles(sensitive=("race",))) == [

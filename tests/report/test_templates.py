@@ -118,3 +118,33 @@ def test_definitions_come_from_the_registry_and_the_statistics_module() -> None:
     ]
     assert titles and titles[0] in html
     assert "Haldane–Anscombe correction" in html  # a detail of the Katz interval's documentation
+
+
+def executive_summary_text(html: str) -> str:
+    match = re.search(r'<section id="summary".*?</section>', html, re.DOTALL)
+    assert match, "no executive summary"
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(0)).split())
+
+
+def test_a_failing_group_size_reads_as_a_count_in_the_summary() -> None:
+    # A coverage rule's observed value is a group size: stored as 18.0, read as 18 people, not 18.000.
+    group = {"group": {"by": "race"}, "status": "fail", "observed": 18.0, "n": None}
+    run = minimal_run(
+        kind="coverage", metric="n", observed=18.0, threshold=30, groups=[group], message="m"
+    )
+    text = executive_summary_text(html_of(run))
+    assert "Groups that fall short: by=race (18)." in text
+
+
+def test_a_risk_score_says_that_a_lower_score_is_favourable() -> None:
+    run = minimal_run()
+    run["project"]["columns"] = {
+        "label": "two_year_recid",
+        "score": "decile_score",
+        "threshold": 5.0,
+        "positive_label": 0,
+        "positive_prediction": 0,
+        "sensitive": ["g"],
+    }
+    text = executive_summary_text(html_of(run))
+    assert "A favourable decision is a score “decile_score” below 5." in text

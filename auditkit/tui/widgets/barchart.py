@@ -50,7 +50,10 @@ class BarChart(Widget):
         if not self.bars:
             return Text("no groups to chart", style="dim")
         width = max(self.size.width, 40)
-        label_width = min(_LABEL_WIDTH, max(len(bar.label) for bar in self.bars) + 2)
+        # Intersections ("Female, Greater than 45, Hispanic") differ at their ends: give labels up to a
+        # third of the width before shortening them.
+        widest = max(_LABEL_WIDTH, width // 3)
+        label_width = min(widest, max(len(bar.label) for bar in self.bars) + 2)
         bar_width = max(10, width - label_width - _VALUE_WIDTH - 2)
         scale = self._scale()
         line_at = None
@@ -72,7 +75,7 @@ class BarChart(Widget):
     def _row(
         self, bar: Bar, label_width: int, bar_width: int, scale: float, line_at: int | None
     ) -> Text:
-        label = bar.label if len(bar.label) < label_width else bar.label[: label_width - 2] + "…"
+        label = shorten_label(bar.label, label_width - 1)
         row = Text(label.ljust(label_width), style="dim" if bar.muted else "")
         filled = 0 if bar.value is None or scale <= 0 else round(bar.value / scale * bar_width)
         style = self._bar_style(bar)
@@ -104,3 +107,11 @@ class BarChart(Widget):
         if any(bar.muted for bar in self.bars):
             legend.append("   ? inconclusive (small group)", style="dim")
         return legend
+
+
+def shorten_label(label: str, width: int) -> str:
+    """``label`` in at most ``width`` characters, cut in the middle so that its start and end both show."""
+    if len(label) <= width:
+        return label
+    head = (width - 1) // 2
+    return label[:head] + "…" + label[len(label) - (width - 1 - head) :]
