@@ -150,7 +150,17 @@ class Dataset:
 
     @property
     def score_sql(self) -> str | None:
-        return f"CAST({quote_identifier(self.roles.score)} AS DOUBLE)" if self.roles.score else None
+        """The score as the ranking and calibration metrics read it: higher for the favourable decision.
+
+        A score is the score of decision 1 (at or above the threshold). When the favourable decision
+        is 0 (a risk score, ``positive_prediction: 0``), the favourable score is ``1 - score``: a
+        probability of the adverse outcome becomes one of the favourable outcome, and any other risk
+        score keeps its order, reversed (its calibration metrics are then null: not in [0, 1]).
+        """
+        if not self.roles.score:
+            return None
+        score = f"CAST({quote_identifier(self.roles.score)} AS DOUBLE)"
+        return f"(1.0 - {score})" if self.roles.favourable_below_threshold else score
 
     @property
     def weight_sql(self) -> str | None:

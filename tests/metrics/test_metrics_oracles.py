@@ -419,3 +419,29 @@ def test_repeated_runs_give_the_same_bits(tmp_path: Path, weighted: bool) -> Non
             dataset = load_dataset(workspace, "current", SourceSpec(str(path)), roles)
             documents.append(json.dumps(compute_metrics(workspace, dataset, by=[("g",)]).to_dict()))
     assert documents[0] == documents[1] == documents[2]
+
+
+def test_a_risk_score_is_read_in_the_favourable_direction(tmp_path: Path) -> None:
+    """With ``positive_prediction: 0`` a higher score is the adverse decision (COMPAS's decile score):
+    the ranking and calibration metrics of the favourable outcome use ``1 - score``."""
+    import sklearn.metrics as skm
+
+    rng = np.random.default_rng(7)
+    risk = rng.integers(0, 21, 400) / 20  # probability of the adverse outcome, with ties
+    adverse = (rng.random(400) < risk).astype(int)  # 1 = reoffended / defaulted
+    path = tmp_path / "risk.parquet"
+    pq.write_table(pa.table({"y": adverse, "s": risk}), path)
+    roles = ColumnRoles(
+        label="y", positive_label=0, score="s", threshold=0.5, positive_prediction=0
+    )
+    with Workspace() as workspace:
+        dataset = load_dataset(workspace, "current", SourceSpec(str(path)), roles)
+        overall = compute_metrics(workspace, dataset, by=[]).to_dict()["overall"]
+    favourable, favourable_score = 1 - adverse, 1 - risk
+    assert close(overall["roc_auc"], skm.roc_auc_score(favourable, favourable_score))
+    assert overall["roc_auc"] > 0.5  # an informative risk score, read the right way round
+    assert close(
+        overall["average_precision"], skm.average_precision_score(favourable, favourable_score)
+    )
+    assert close(overall["brier"], skm.brier_score_loss(favourable, favourable_score))
+    assert close(overall["selection_rate"], float(np.mean(risk < 0.5)))
