@@ -10,6 +10,7 @@ import duckdb
 
 from auditkit.data.sources import ResolvedSource
 from auditkit.data.sql import quote_identifier, quote_literal
+from auditkit.duckdb_settings import quiet
 from auditkit.errors import InputError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -49,7 +50,7 @@ class Workspace:
         memory_limit: str | None = None,
         temp_directory: str | None = None,
     ) -> None:
-        self.connection = duckdb.connect(database)
+        self.connection = quiet(duckdb.connect(database))
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
         if memory_limit:

@@ -19,6 +19,7 @@ import duckdb
 from auditkit.data.datasets import Dataset
 from auditkit.data.sql import quote_identifier, quote_literal
 from auditkit.data.workspace import duckdb_message
+from auditkit.duckdb_settings import quiet
 
 
 class SqlRuleError(Exception):
@@ -33,7 +34,7 @@ class SqlSandbox:
 
     @classmethod
     def over(cls, datasets: Mapping[str, Dataset]) -> SqlSandbox:
-        connection = duckdb.connect(":memory:")
+        connection = quiet(duckdb.connect(":memory:"))
         allowed: list[str] = []
         for name, dataset in datasets.items():
             allowed += [str(path) for path in dataset.source.files]

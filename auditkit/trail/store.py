@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditkit import __version__
+from auditkit.duckdb_settings import quiet
 from auditkit.trail.errors import TrailError
 from auditkit.trail.lock import DEFAULT_TIMEOUT, store_lock
 from auditkit.trail.records import (
@@ -240,7 +241,7 @@ class TrailStore:
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            return duckdb.connect(str(self.path), read_only=read_only)
+            return quiet(duckdb.connect(str(self.path), read_only=read_only))
         except duckdb.Error as error:
             first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise TrailError(f"{self.path}: cannot open the audit store: {first_line}") from None
