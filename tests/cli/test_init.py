@@ -57,3 +57,14 @@ def test_init_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["init", "--data", str(data), "--out", str(out)]) == ExitCode.ERROR
     assert out.read_text() == "keep me\n"
     assert "already exists" in capsys.readouterr().err
+
+
+def test_init_on_an_empty_file_writes_nothing_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "export.csv"
+    data.write_bytes(b"")
+    out = tmp_path / "auditkit.yaml"
+    assert main(["init", "--data", str(data), "--out", str(out)]) == ExitCode.ERROR
+    assert not out.exists()
+    assert capsys.readouterr().err == f"auditkit: error: {data}: the file is empty\n"

@@ -293,6 +293,12 @@ LOCATION_ERRORS: dict[str, tuple[Callable[[Path], str], str]] = {
         "cannot tell the format from the file name",
     ),
     "no extension": (lambda folder: _touch(folder / "README"), "cannot tell the format"),
+    "unknown extension, how to name it": (
+        lambda folder: _touch(folder / "adult.data"),
+        "(data: {current: {path: ..., format: FORMAT}}, one of csv,",
+    ),
+    "empty csv": (lambda folder: _empty(folder / "rows.csv"), "the file is empty"),
+    "empty parquet": (lambda folder: _empty(folder / "rows.parquet"), "the file is empty"),
     "empty glob": (lambda folder: str(folder / "*.parquet"), "the pattern matches no files"),
     "folder without parquet": (
         lambda folder: _folder_with(folder / "csvs", "a.csv"),
@@ -315,6 +321,11 @@ LOCATION_ERRORS: dict[str, tuple[Callable[[Path], str], str]] = {
 
 def _touch(path: Path) -> str:
     path.write_text("x")
+    return str(path)
+
+
+def _empty(path: Path) -> str:
+    path.write_bytes(b"")
     return str(path)
 
 
