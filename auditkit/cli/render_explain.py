@@ -24,6 +24,11 @@ def _number(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _width(texts: list[str], minimum: int) -> int:
+    """A column wide enough for its longest name (real features run to 30 characters and more)."""
+    return max([minimum, *(len(text) for text in texts)])
+
+
 def _method(document: dict[str, Any]) -> str:
     method, sample = document["method"], document["sample"]
     additive = "within" if method["additive"] else "ABOVE"
@@ -47,11 +52,12 @@ def _method(document: dict[str, Any]) -> str:
 
 
 def _importance(document: dict[str, Any]) -> str:
-    rows = [f"{'rank':>4}  {'feature':<28} {'mean |SHAP|':>11} {'share':>7}"]
+    width = _width([item["feature"] for item in document["importance"]], 28)
+    rows = [f"{'rank':>4}  {'feature':<{width}} {'mean |SHAP|':>11} {'share':>7}"]
     for item in document["importance"]:
         rank = item["rank"] if item["rank"] is not None else "—"
         rows.append(
-            f"{rank:>4}  {item['feature']:<28} {_number(item['mean_abs'], 4):>11} "
+            f"{rank:>4}  {item['feature']:<{width}} {_number(item['mean_abs'], 4):>11} "
             f"{item['share']:>7.1%}"
         )
     return "Importance\n" + "\n".join(rows)
@@ -73,12 +79,15 @@ def _proxies(document: dict[str, Any]) -> str:
     items = document["proxies"][:TOP_PROXIES]
     if not items:
         return ""
+    feature = _width([item["feature"] for item in items], 24)
+    attribute = _width([item["attribute"] for item in items], 12)
     rows = [
-        f"  {'feature':<24} {'attribute':<12} {'measure':<18} {'assoc.':>7} {'import.':>7} {'risk':>6}"
+        f"  {'feature':<{feature}} {'attribute':<{attribute}} {'measure':<18} {'assoc.':>7} "
+        f"{'import.':>7} {'risk':>6}"
     ]
     for item in items:
         rows.append(
-            f"  {item['feature']:<24} {item['attribute']:<12} {item['measure']:<18} "
+            f"  {item['feature']:<{feature}} {item['attribute']:<{attribute}} {item['measure']:<18} "
             f"{_number(item['association']):>7} {_number(item['importance']):>7} "
             f"{_number(item['risk']):>6}"
         )
@@ -93,9 +102,10 @@ def _reasons(document: dict[str, Any]) -> str:
         f"Reason codes: top {reasons['k']} for {reasons['declined_rows']:,} declined sample rows "
         f"(decision: {reasons['decision']})"
     ]
+    codes = reasons["codes"][:TOP_CODES]
+    width = _width([code["code"] for code in codes], 34)
     lines += [
-        f"  {code['code']:<34} {code['rows']:>6,} rows ({code['share']:.0%})"
-        for code in reasons["codes"][:TOP_CODES]
+        f"  {code['code']:<{width}} {code['rows']:>6,} rows ({code['share']:.0%})" for code in codes
     ]
     stability = reasons["stability"]
     if stability:

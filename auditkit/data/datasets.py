@@ -208,6 +208,7 @@ def load_dataset(
     schema = workspace.columns(name)
     dataset = Dataset(name=name, source=source, roles=roles, schema=schema, where=where)
     origin = spec.path
+    _raise_if_any(origin, _single_column_problems(workspace, source, schema))
     missing = _missing_columns(roles, schema)
     _raise_if_any(origin, missing + (_single_column_hint(source, schema) if missing else []))
     _raise_if_any(origin, _role_type_problems(dataset, require_decisions))
@@ -225,6 +226,17 @@ def _missing_columns(roles: ColumnRoles, schema: dict[str, str]) -> list[str]:
         if column not in schema:
             problems.append(f"{role} column {column!r} not found{did_you_mean(column, schema)}")
     return problems
+
+
+def _single_column_problems(
+    workspace: Workspace, source: ResolvedSource, schema: dict[str, str]
+) -> list[str]:
+    """A CSV that DuckDB read as one column of whole lines because a row does not fit its header:
+    the line at fault, rather than every role's column reported as not found."""
+    if source.format != "csv" or len(schema) != 1:
+        return []
+    misfit = workspace.misfit_csv_line(source)
+    return [f"cannot read: {misfit}"] if misfit else []
 
 
 def _single_column_hint(source: ResolvedSource, schema: dict[str, str]) -> list[str]:

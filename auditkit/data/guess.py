@@ -88,8 +88,9 @@ def summarize_columns(workspace: Workspace, dataset: Dataset) -> list[ColumnSumm
 def guess_roles(workspace: Workspace, dataset: Dataset) -> RoleGuess:
     summaries = summarize_columns(workspace, dataset)
     guess = RoleGuess(columns=dict(dataset.schema))
-    guess.label = _first(summaries, lambda c: c.binary and bool(_LABEL.search(c.name.lower())))
-    guess.prediction = _first(
+    labels = _matching(summaries, lambda c: c.binary and bool(_LABEL.search(c.name.lower())))
+    guess.label = labels[0] if labels else None
+    predictions = _matching(
         summaries,
         lambda c: (
             c.binary
@@ -97,18 +98,44 @@ def guess_roles(workspace: Workspace, dataset: Dataset) -> RoleGuess:
             and bool(_PREDICTION.search(c.name.lower()) or _SCORE.search(c.name.lower()))
         ),
     )
-    guess.score = _first(
+    guess.prediction = predictions[0] if predictions else None
+    scores = _matching(
         summaries, lambda c: c.numeric and not c.binary and bool(_SCORE.search(c.name.lower()))
     )
+    guess.score = scores[0] if scores else None
     guess.id = _first(summaries, lambda c: bool(_ID.search(c.name.lower())))
     guess.timestamp = _first(summaries, lambda c: c.type.startswith(_TIME))
     _guess_sensitive(summaries, guess)
+    _note_alternatives(guess, label=labels, prediction=predictions, score=scores)
     _note_todos(summaries, guess)
     return guess
 
 
 def _first(summaries: list[ColumnSummary], test: Any) -> str | None:
     return next((summary.name for summary in summaries if test(summary)), None)
+
+
+def _matching(summaries: list[ColumnSummary], test: Any) -> list[str]:
+    return [summary.name for summary in summaries if test(summary)]
+
+
+def _note_alternatives(guess: RoleGuess, **candidates: list[str]) -> None:
+    """The first of several fitting columns is a guess, not a finding: name the others.
+
+    COMPAS has is_recid, is_violent_recid and two_year_recid; the published analyses use the last.
+    """
+    for role, names in candidates.items():
+        others = [name for name in names[1:] if name not in guess.sensitive]
+        if others:
+            guess.todo.append(
+                f"columns.{role}: {names[0]!r} was guessed, but {_listed(others)} fit too: "
+                "check which one is meant"
+            )
+
+
+def _listed(names: list[str]) -> str:
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def _guess_sensitive(summaries: list[ColumnSummary], guess: RoleGuess) -> None:

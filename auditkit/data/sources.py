@@ -134,11 +134,14 @@ def resolve_source(spec: SourceSpec, base: Path | None = None) -> ResolvedSource
         raise InputError(f"{raw}: no such file or folder")
     if not path.is_file():
         raise InputError(f"{raw}: not a regular file")
+    if path.stat().st_size == 0:
+        # DuckDB would read an empty CSV as one column named column0, and every role as not found.
+        raise InputError(f"{raw}: the file is empty")
     data_format = spec.format or _format_from_name(path)
     if data_format is None:
         raise InputError(
-            f"{raw}: cannot tell the format from the file name; name the format "
-            f"(one of {', '.join(FORMATS)})"
+            f"{raw}: cannot tell the format from the file name; name it in the project file "
+            f"(data: {{current: {{path: ..., format: FORMAT}}}}, one of {', '.join(FORMATS)})"
         )
     if data_format == "duckdb" and not spec.table:
         raise InputError(

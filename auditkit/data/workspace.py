@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import re
 from typing import Any
 
@@ -19,6 +20,10 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # DuckDB puts the reason of a CSV error on a later line, after the line number and the raw line.
 _HEADLINE_ONLY = re.compile(r"CSV Error on Line: \d+$|Error when sniffing file .*\.$")
 _DETAIL_NOISE = ("Original Line:", "LINE ")
+_SNIFFING_FAILED = "Error when sniffing file"
+_DELIMITERS = ",;|\t"
+_UNLIKELY_DELIMITER = "\x1f"
+"""The ASCII unit separator: reading a CSV with it as the delimiter gives each line as one value."""
 
 
 def duckdb_message(error: Exception) -> str:
@@ -77,10 +82,47 @@ class Workspace:
         except duckdb.Error as error:
             self._drop_quietly(name)
             where_note = f" (with where: {' '.join(where.split())})" if where else ""
-            raise InputError(
-                f"{source.spec.path}: cannot read{where_note}: {duckdb_message(error)}"
-            ) from None
+            reason = duckdb_message(error)
+            if source.format == "csv" and _SNIFFING_FAILED in reason:
+                reason = self.misfit_csv_line(source) or reason
+            raise InputError(f"{source.spec.path}: cannot read{where_note}: {reason}") from None
         self.sources[name] = source
+
+    def misfit_csv_line(self, source: ResolvedSource) -> str | None:
+        """DuckDB's reason, naming the line, why a CSV does not read as the table its header describes.
+
+        When a row has more or fewer fields than the header, DuckDB's sniffer gives up without saying
+        where (or reads each whole line as one column). Read strictly, with the header's delimiter and
+        one text column per header field, DuckDB names the first line that does not fit.
+        """
+        header = self._first_line(source)
+        if not header:
+            return None
+        delimiter = "\t" if source.is_tab_separated else max(_DELIMITERS, key=header.count)
+        if delimiter not in header:
+            return None
+        fields = next(csv.reader([header], delimiter=delimiter))
+        columns = ", ".join(f"'column{index}': 'VARCHAR'" for index in range(len(fields)))
+        try:
+            self.connection.execute(
+                f"SELECT count(*) FROM read_csv({quote_literal(source.pattern)}, auto_detect = false, "
+                f"header = true, delim = {quote_literal(delimiter)}, quote = '\"', escape = '\"', "
+                f"columns = {{{columns}}})"
+            ).fetchall()
+        except duckdb.Error as error:
+            return duckdb_message(error)
+        return None
+
+    def _first_line(self, source: ResolvedSource) -> str | None:
+        try:
+            rows = self.connection.execute(
+                f"SELECT line FROM read_csv({quote_literal(source.pattern)}, auto_detect = false, "
+                f"header = false, delim = {quote_literal(_UNLIKELY_DELIMITER)}, quote = '', "
+                "escape = '', columns = {'line': 'VARCHAR'}) LIMIT 1"
+            ).fetchall()
+        except duckdb.Error:
+            return None
+        return rows[0][0] if rows else None
 
     def _relation_sql(self, name: str, source: ResolvedSource) -> str:
         if source.rows is not None:

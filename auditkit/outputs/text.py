@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from auditkit.check import CheckResult
+from auditkit.policy.evidence import format_number
 from auditkit.policy.findings import Finding
 
 SYMBOLS = {
@@ -46,7 +47,11 @@ def _details(finding: Finding) -> list[str]:
     lines = [f"{finding.rule_id} [{finding.status}{note}] {finding.message}"]
     failing = [group for group in finding.groups if group.status in ("fail", "inconclusive")]
     for group in failing[:8]:
-        value = "—" if group.observed is None else f"{group.observed:.4g}"
+        value = (
+            "—"
+            if group.observed is None
+            else format_number(group.observed, against=finding.threshold)
+        )
         reason = f" ({group.reason})" if group.reason else ""
         lines.append(f"    {group.status:<12} {group.label()}: {value}{reason}")
     if len(failing) > 8:

@@ -129,10 +129,28 @@ def worst(groups: Sequence[GroupOutcome], op: str) -> GroupOutcome | None:
     return pick(failing, key=lambda group: group.observed if group.observed is not None else 0.0)
 
 
-def format_number(value: float | None) -> str:
+def format_number(value: float | None, *, against: float | None = None) -> str:
+    """``value`` to four significant digits. Given ``against``, the threshold it is compared with,
+    with as many more digits as it takes for the number shown to compare with the threshold as the
+    value does: a balanced accuracy of 0.6499956 that fails ``>= 0.65`` is not shown as 0.65."""
     if value is None:
         return "undefined"
-    return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if abs(value) >= 1e6:
+        return f"{value:,.0f}"
+    digits = 4
+    shown = f"{value:.{digits}g}"
+    while (
+        against is not None
+        and digits < 17
+        and _sign(float(shown) - against) != _sign(value - against)
+    ):
+        digits += 1
+        shown = f"{value:.{digits}g}"
+    return shown
+
+
+def _sign(difference: float) -> int:
+    return (difference > 0) - (difference < 0)
 
 
 def finding(

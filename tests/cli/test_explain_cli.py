@@ -131,3 +131,39 @@ def test_a_check_loads_the_model_once_for_the_record_and_the_explanation(
     assert loads == ["load"]
     assert run.evidence.explanations is not None
     assert run.result.inputs["model"]["type"].startswith("sklearn.pipeline.Pipeline")
+
+
+def test_text_tables_stay_aligned_with_long_feature_names(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from auditkit.cli.render_explain import render_explanation_text
+
+    command = [
+        "explain",
+        "-c",
+        str(SAMPLE / "auditkit.yaml"),
+        "--sample",
+        "300",
+        "--format",
+        "json",
+    ]
+    assert main(command) == ExitCode.OK
+    document = json.loads(capsys.readouterr().out)
+    # German credit's longest input; longer than the tables' default columns.
+    long_name = "investment_as_income_percentage_of_disposable_income"
+    renamed = document["importance"][0]["feature"]
+    document["importance"][0]["feature"] = long_name
+    for proxy in document["proxies"]:
+        if proxy["feature"] == renamed:
+            proxy["feature"] = long_name
+    document["reasons"]["codes"][0]["code"] = f"RC-{long_name.upper()}-HIGH"
+    sections = render_explanation_text(document).split("\n\n")
+    importance = next(section for section in sections if section.startswith("Importance"))
+    proxies = next(section for section in sections if section.startswith("Proxy risk"))
+    reasons = next(section for section in sections if section.startswith("Reason codes"))
+    assert long_name in importance and long_name in proxies
+    for table in (importance, proxies):
+        rows = table.splitlines()[1:]
+        assert len({len(row) for row in rows}) == 1, rows
+    codes = [line for line in reasons.splitlines()[1:] if line.endswith("%)")]
+    assert len({line.index(" rows (") for line in codes}) == 1, codes

@@ -57,3 +57,53 @@ def test_init_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["init", "--data", str(data), "--out", str(out)]) == ExitCode.ERROR
     assert out.read_text() == "keep me\n"
     assert "already exists" in capsys.readouterr().err
+
+
+def test_init_on_an_empty_file_writes_nothing_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "export.csv"
+    data.write_bytes(b"")
+    out = tmp_path / "auditkit.yaml"
+    assert main(["init", "--data", str(data), "--out", str(out)]) == ExitCode.ERROR
+    assert not out.exists()
+    assert capsys.readouterr().err == f"auditkit: error: {data}: the file is empty\n"
+
+
+def test_init_names_the_other_columns_that_fit_a_guessed_role(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Laid out like COMPAS: three recidivism outcomes, and the vendor's score besides another one.
+    rows = 100
+    table = pa.table(
+        {
+            "race": [["A", "B"][i % 2] for i in range(rows)],
+            "decile_score": [1 + i % 10 for i in range(rows)],
+            "is_recid": [i % 2 for i in range(rows)],
+            "is_violent_recid": [i % 5 == 0 for i in range(rows)],
+            "v_decile_score": [1 + i % 7 for i in range(rows)],
+            "two_year_recid": [i % 3 == 0 for i in range(rows)],
+        }
+    )
+    data = tmp_path / "compas.parquet"
+    pq.write_table(table, data)
+    out = tmp_path / "auditkit.yaml"
+    assert main(["init", "--data", str(data), "--out", str(out)]) == 0
+    project = load_project(out, Overrides())
+    assert (project.roles.label, project.roles.score) == ("is_recid", "decile_score")
+    err = capsys.readouterr().err
+    assert (
+        "TODO columns.label: 'is_recid' was guessed, but 'is_violent_recid' and 'two_year_recid' "
+        "fit too: check which one is meant"
+    ) in err
+    assert "TODO columns.score: 'decile_score' was guessed, but 'v_decile_score' fit" in err
+    assert "columns.prediction:" not in err
+
+
+def test_init_adds_no_note_when_one_column_fits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "scored.parquet"
+    make_dataset(data)
+    assert main(["init", "--data", str(data), "--out", str(tmp_path / "auditkit.yaml")]) == 0
+    assert "was guessed, but" not in capsys.readouterr().err

@@ -293,6 +293,12 @@ LOCATION_ERRORS: dict[str, tuple[Callable[[Path], str], str]] = {
         "cannot tell the format from the file name",
     ),
     "no extension": (lambda folder: _touch(folder / "README"), "cannot tell the format"),
+    "unknown extension, how to name it": (
+        lambda folder: _touch(folder / "adult.data"),
+        "(data: {current: {path: ..., format: FORMAT}}, one of csv,",
+    ),
+    "empty csv": (lambda folder: _empty(folder / "rows.csv"), "the file is empty"),
+    "empty parquet": (lambda folder: _empty(folder / "rows.parquet"), "the file is empty"),
     "empty glob": (lambda folder: str(folder / "*.parquet"), "the pattern matches no files"),
     "folder without parquet": (
         lambda folder: _folder_with(folder / "csvs", "a.csv"),
@@ -315,6 +321,11 @@ LOCATION_ERRORS: dict[str, tuple[Callable[[Path], str], str]] = {
 
 def _touch(path: Path) -> str:
     path.write_text("x")
+    return str(path)
+
+
+def _empty(path: Path) -> str:
+    path.write_bytes(b"")
     return str(path)
 
 
@@ -413,7 +424,7 @@ def test_csv_value_beyond_the_type_sample_is_reported_at_load(
     assert_one_line(caught.value, "late.csv", "Line: 30002", '"zip"', "unknown")
 
 
-def test_ragged_csv_read_as_one_column_is_explained(tmp_path: Path, workspace: Workspace) -> None:
+def test_ragged_csv_read_as_one_column_names_the_line(tmp_path: Path, workspace: Workspace) -> None:
     (tmp_path / "ragged.csv").write_text("label,decision\n1,1\n0,1,extra\n1,0\n")
     with pytest.raises(InputError) as caught:
         load_dataset(
@@ -422,11 +433,56 @@ def test_ragged_csv_read_as_one_column_is_explained(tmp_path: Path, workspace: W
             SourceSpec(str(tmp_path / "ragged.csv")),
             ColumnRoles(label="label", prediction="decision"),
         )
-    problems = str(caught.value).splitlines()
-    assert problems[-1] == (
-        f"{tmp_path / 'ragged.csv'}: the file was read as a single column 'label,decision': "
-        "DuckDB could not detect its delimiter (do some rows have a different number of fields?)"
+    # One line about the row at fault, not one per role whose column "was not found".
+    assert_one_line(caught.value, "ragged.csv", "Line: 3", "Expected Number of Columns: 2 Found: 3")
+
+
+def test_ragged_csv_is_reported_even_without_roles(tmp_path: Path, workspace: Workspace) -> None:
+    # What ``auditkit init`` loads: no role could name a missing column.
+    (tmp_path / "ragged.tsv").write_text("a\tb\tc\n1\t2\t3\n1\t2\n")
+    with pytest.raises(InputError) as caught:
+        load_dataset(
+            workspace,
+            "current",
+            SourceSpec(str(tmp_path / "ragged.tsv")),
+            ColumnRoles(),
+            require_decisions=False,
+        )
+    assert_one_line(caught.value, "ragged.tsv", "Line: 3", "Expected Number of Columns: 3 Found: 2")
+
+
+def test_short_row_that_defeats_the_sniffer_names_its_line(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    # A row with a field missing among thousands of good ones: DuckDB's sniffer gives up on the
+    # whole file without saying where.
+    good = ["1,0,White,F"] * 3000
+    lines = ["label,decision,race,sex", *good, "1,0,Black", *good]
+    (tmp_path / "export.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as caught:
+        load_dataset(
+            workspace,
+            "current",
+            SourceSpec(str(tmp_path / "export.csv")),
+            ColumnRoles(label="label", prediction="decision"),
+        )
+    assert_one_line(
+        caught.value, "export.csv", "Line: 3002", "Expected Number of Columns: 4 Found: 3"
     )
+
+
+def test_single_column_csv_with_a_quoted_delimiter_in_its_header_reads(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    (tmp_path / "one.csv").write_text('"label,observed"\n1\n0\n')
+    dataset = load_dataset(
+        workspace,
+        "current",
+        SourceSpec(str(tmp_path / "one.csv")),
+        ColumnRoles(),
+        require_decisions=False,
+    )
+    assert dataset.row_count == 2
 
 
 def test_resolved_source_of_a_single_file(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -31,8 +32,11 @@ def test_counts_match_the_findings(fail_on_inconclusive: bool) -> None:
     root = parse(result)
     suite = root.find("testsuite")
     assert suite is not None
-    for element in (root, suite):
-        assert {key: int(element.get(key, -1)) for key in expected} == expected
+    assert {key: int(suite.get(key, -1)) for key in expected} == expected
+    # <testsuites> carries the totals the common JUnit schema allows there (no skipped count).
+    assert {key: int(value) for key, value in root.attrib.items() if key != "name"} == {
+        key: expected[key] for key in ("tests", "failures", "errors")
+    }
     assert len(suite.findall("testcase")) == expected["tests"]
     assert len(suite.findall("testcase/failure")) == expected["failures"]
     assert len(suite.findall("testcase/error")) == expected["errors"]
@@ -81,3 +85,20 @@ def test_control_characters_from_data_do_not_break_the_xml() -> None:
     )
     failure = cases(fixed.fixed_result(finding))["FAIR-001"].find("failure")
     assert failure is not None and failure.get("message") == "group \ufffd[31mred\ufffd"
+
+
+JUNIT_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "junit-10.xsd"
+"""The JUnit XML schema of Jenkins and Maven Surefire (Gregory Boissinot, MIT licence) that pytest
+validates its own ``--junitxml`` output against (``testing/example_scripts/junit-10.xsd`` in pytest's
+source distribution), unchanged."""
+
+
+@pytest.mark.parametrize("fail_on_inconclusive", [False, True])
+def test_output_is_valid_against_the_common_junit_schema(fail_on_inconclusive: bool) -> None:
+    etree = pytest.importorskip("lxml.etree")
+    schema = etree.XMLSchema(etree.parse(str(JUNIT_SCHEMA)))
+    rendered = OUTPUT_FORMATS["junit"].render(
+        fixed.fixed_result(fail_on_inconclusive=fail_on_inconclusive)
+    )
+    document = etree.fromstring(rendered.encode("utf-8"))
+    assert schema.validate(document), [str(error) for error in schema.error_log]

@@ -111,7 +111,7 @@ def _share(report: ExplanationReport, features: list[str], max_share: float) -> 
     absent = sorted(set(features) - set(known))
     note = f" ({', '.join(absent)} not model inputs)" if absent else ""
     reason = (
-        f"share of total attribution held by {', '.join(features)}: {format_number(share)} "
+        f"share of total attribution held by {', '.join(features)}: {format_number(share, against=max_share)} "
         f"(allowed <= {max_share:g}){note}"
     )
     return GroupOutcome({"features": ", ".join(features)}, status, share, reason=reason)

@@ -55,7 +55,7 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
         groups.append(GroupOutcome(label, status, observed, None, None, detail))
     chosen = worst(groups, spec.op)
     observed = chosen.observed if chosen else None
-    message = f"{spec.check.replace('_', ' ')} is {format_number(observed)} (required {spec.op} {spec.value:g})"
+    message = f"{spec.check.replace('_', ' ')} is {format_number(observed, against=spec.value)} (required {spec.op} {spec.value:g})"
     if chosen and chosen.reason:
         message += f": {chosen.reason}"
     return finding(rule, combine(groups), message, observed=observed, groups=groups)

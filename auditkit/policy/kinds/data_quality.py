@@ -83,7 +83,7 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     chosen = worst(groups, spec.op)
     observed = chosen.observed if chosen else None
     where = f" of {chosen.label()}" if chosen and chosen.group.get("column") else ""
-    message = f"{spec.check.replace('_', ' ')}{where} is {format_number(observed)} (required {spec.op} {spec.value:g})"
+    message = f"{spec.check.replace('_', ' ')}{where} is {format_number(observed, against=spec.value)} (required {spec.op} {spec.value:g})"
     if chosen and chosen.reason:
         message += f": {chosen.reason}"
     return finding(

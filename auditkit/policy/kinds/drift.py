@@ -84,7 +84,7 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     observed = chosen.observed if chosen else None
     failing = [str(group.group["column"]) for group in groups if group.status == "fail"]
     subject = chosen.label() if chosen else "no column"
-    message = f"{spec.statistic} of {subject} is {format_number(observed)} (required {spec.op} {spec.value:g})"
+    message = f"{spec.statistic} of {subject} is {format_number(observed, against=spec.value)} (required {spec.op} {spec.value:g})"
     if len(failing) > 1:
         message += f"; {len(failing)} columns fail: {', '.join(failing)}"
     return finding(

@@ -119,7 +119,7 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     observed = chosen.observed if chosen else None
     where = f" for {chosen.label()}" if chosen else ""
     message = (
-        f"{spec.metric} {spec.aggregate.replace('_', ' ')}{where} is {format_number(observed)} "
+        f"{spec.metric} {spec.aggregate.replace('_', ' ')}{where} is {format_number(observed, against=spec.value)} "
         f"(required {spec.op} {spec.value:g})"
     )
     return finding(

@@ -79,7 +79,7 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     chosen = worst(groups, spec.op)
     observed = chosen.observed if chosen else None
     message = (
-        f"highest proxy {spec.measure}: {chosen.label()} at {format_number(observed)} "
+        f"highest proxy {spec.measure}: {chosen.label()} at {format_number(observed, against=spec.value)} "
         f"(required {spec.op} {spec.value:g}; {chosen.reason})"
         if chosen
         else "no feature and attribute pair to judge"

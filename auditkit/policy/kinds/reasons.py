@@ -129,7 +129,7 @@ def _available(rule: Rule, spec: ReasonsRule, reasons: ReasonCodes) -> Finding:
     plural = "s" if spec.top_k > 1 else ""
     message = (
         f"{covered} of {declined} declined rows ({share:.1%}) get at least {spec.top_k} adverse "
-        f"reason{plural} (share {format_number(share)}, required {spec.op} {spec.value:g})"
+        f"reason{plural} (share {format_number(share, against=spec.value)}, required {spec.op} {spec.value:g})"
         f"{_shortfall(reasons, spec.top_k)}{_because(why)}"
     )
     return finding(rule, status, message, observed=share)
@@ -165,7 +165,7 @@ def _stability(rule: Rule, spec: ReasonsRule, reasons: ReasonCodes) -> Finding:
         status, why = _judge_mean(rule, spec, value, stability.rows)
         what = f"the top {reasons.k} reasons overlap on average over {stability.rows} declined rows"
     message = (
-        f"{what} ({format_number(value)}, required {spec.op} {spec.value:g}) against another "
+        f"{what} ({format_number(value, against=spec.value)}, required {spec.op} {spec.value:g}) against another "
         f"background sample (seed {stability.seed}; {stability.method}){_because(why)}"
     )
     return finding(rule, status, message, observed=value)
@@ -192,7 +192,7 @@ def _forbidden(
     listed = "; ".join(f"{group.label()}: {group.reason}" for group in reasons_of)
     message = (
         f"{naming} of {declined} declined rows ({share:.1%}) have {_names(features)} among their "
-        f"top {spec.top_k} reasons (share {format_number(share)}, required {spec.op} "
+        f"top {spec.top_k} reasons (share {format_number(share, against=spec.value)}, required {spec.op} "
         f"{spec.value:g}){f': {listed}' if listed else ''}{_because(why)}"
     )
     return finding(rule, status, message, observed=share, groups=groups)

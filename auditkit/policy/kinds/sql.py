@@ -47,7 +47,7 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     status, _ = decide(observed, spec.op, spec.value, interval=None, confident=False)
     if observed is None:
         status = "inconclusive"
-    message = f"query returned {format_number(observed)} (required {spec.op} {spec.value:g})"
+    message = f"query returned {format_number(observed, against=spec.value)} (required {spec.op} {spec.value:g})"
     return finding(rule, status, message, observed=observed)
 
 

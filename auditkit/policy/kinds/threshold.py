@@ -106,9 +106,7 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     chosen = worst(groups, spec.op)
     observed = chosen.observed if chosen else None
     where = f" for {chosen.label()}" if chosen else ""
-    message = (
-        f"{spec.metric}{where} is {format_number(observed)} (required {spec.op} {spec.value:g})"
-    )
+    message = f"{spec.metric}{where} is {format_number(observed, against=spec.value)} (required {spec.op} {spec.value:g})"
     return finding(rule, status, message, observed=observed, groups=groups, metric=spec.metric)
 
 
@@ -138,7 +136,7 @@ def _overall(rule: Rule, spec: ThresholdRule, report: MetricReport) -> Finding:
         observed, spec.op, spec.value, interval=interval, confident=rule.decision == "confident"
     )
     reason = report.overall.reasons.get(spec.metric) if observed is None else why
-    message = f"{spec.metric} is {format_number(observed)} (required {spec.op} {spec.value:g})"
+    message = f"{spec.metric} is {format_number(observed, against=spec.value)} (required {spec.op} {spec.value:g})"
     if reason:
         message += f": {reason}"
     return finding(rule, status, message, observed=observed, metric=spec.metric)
@@ -164,7 +162,7 @@ def _fairness_metric(
         groups.append(GroupOutcome({"by": " × ".join(grouping)}, status, observed, None, None, why))
     chosen = worst(groups, spec.op)
     observed = chosen.observed if chosen else None
-    message = f"{spec.metric} is {format_number(observed)} (required {spec.op} {spec.value:g})"
+    message = f"{spec.metric} is {format_number(observed, against=spec.value)} (required {spec.op} {spec.value:g})"
     return finding(
         rule, combine(groups), message, observed=observed, groups=groups, metric=spec.metric
     )
