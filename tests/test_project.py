@@ -140,7 +140,9 @@ def test_model_trust_from_the_command_line(tmp_path: Path, monkeypatch: pytest.M
     assert load_project(path, Overrides(model="other.skops", trust_model=True)).model == replace(
         other.model, trust=True
     )
-    bare = load_project(None, Overrides(data="a.csv", model="m.skops", trusted_types=("numpy.dtype",)))
+    bare = load_project(
+        None, Overrides(data="a.csv", model="m.skops", trusted_types=("numpy.dtype",))
+    )
     assert bare.model is not None and bare.model.trust == ("numpy.dtype",)
 
 

@@ -76,7 +76,10 @@ def test_the_scores_are_the_committed_model_s(db: duckdb.DuckDBPyConnection) -> 
 
 
 def test_protected_attributes_are_not_model_inputs() -> None:
-    features = set(load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types()).info.feature_names or ())
+    features = set(
+        load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types()).info.feature_names
+        or ()
+    )
     assert {"sex", "race", "age_band"}.isdisjoint(features) and "region" in features
 
 

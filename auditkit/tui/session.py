@@ -526,8 +526,10 @@ def new_project_text(choices: NewProject, project_file: Path) -> str:
         item = error.errors()[0]
         raise ConfigError(f"{'.'.join(map(str, item['loc']))}: {item['msg']}") from None
     header = "# auditkit project file (written by the auditkit terminal UI)\n"
-    return header + _review_comment(choices.model) + yaml.safe_dump(
-        data, sort_keys=False, allow_unicode=True, width=100
+    return (
+        header
+        + _review_comment(choices.model)
+        + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     )
 
 

@@ -14,8 +14,7 @@ import pytest
 
 from auditkit.data.artifacts import load_model
 from auditkit.errors import InputError, UntrustedModelError
-from tests.shared_datasets import SAMPLE_CATEGORICAL, SAMPLE_NUMERIC
-from tests.shared_datasets import sample_trusted_types
+from tests.shared_datasets import SAMPLE_CATEGORICAL, SAMPLE_NUMERIC, sample_trusted_types
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 SAMPLE_FEATURES = tuple(SAMPLE_CATEGORICAL + SAMPLE_NUMERIC)
@@ -91,7 +90,9 @@ def median_imputer_pipeline() -> tuple[Any, Any]:
 
     frame, labels = training_data()
     frame.iloc[::17, 0] = np.nan
-    pipeline = make_pipeline(StandardScaler(), SimpleImputer(strategy="median"), LogisticRegression())
+    pipeline = make_pipeline(
+        StandardScaler(), SimpleImputer(strategy="median"), LogisticRegression()
+    )
     return pipeline.fit(frame, labels), frame
 
 
@@ -119,9 +120,9 @@ def test_a_type_not_reviewed_is_refused_beside_reviewed_ones(tmp_path: Path) -> 
     import skops.io
     from sklearn.tree import DecisionTreeClassifier
 
-    pipeline, frame = median_imputer_pipeline()
-    frame_without_gaps, labels = training_data()
-    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(frame_without_gaps, labels)
+    pipeline, _ = median_imputer_pipeline()
+    frame, labels = training_data()
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(frame, labels)
     path = tmp_path / "two.skops"
     skops.io.dump({"imputed": pipeline, "tree": tree}, path)
     with pytest.raises(UntrustedModelError) as caught:

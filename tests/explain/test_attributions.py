@@ -15,8 +15,8 @@ from auditkit.data.artifacts import load_model
 from auditkit.explain.attributions import Target, explain, explain_by_permutation
 from tests.explain.conftest import SAMPLE, loaded
 from tests.shared_datasets import SAMPLE_CATEGORICAL as CATEGORICAL
-from tests.shared_datasets import sample_trusted_types
 from tests.shared_datasets import SAMPLE_NUMERIC as NUMERIC
+from tests.shared_datasets import sample_trusted_types
 
 FEATURES = CATEGORICAL + NUMERIC
 

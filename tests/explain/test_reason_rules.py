@@ -14,8 +14,7 @@ import pytest
 from auditkit.engine import AuditRun, audit_project
 from auditkit.policy.findings import Finding
 from auditkit.project import Overrides, load_project
-from tests.shared_datasets import copy_sample_project
-from tests.shared_datasets import sample_trusted_types
+from tests.shared_datasets import copy_sample_project, sample_trusted_types
 
 POLICY = """\
 apiVersion: auditkit/v1

@@ -15,8 +15,8 @@ from auditkit.data.datasets import Dataset
 from auditkit.explain import explain_dataset
 from auditkit.explain.reasons import code_for
 from auditkit.progress import Cancelled, CancelToken, Progress
-from tests.shared_datasets import sample_trusted_types
 from tests.explain.conftest import SAMPLE
+from tests.shared_datasets import sample_trusted_types
 
 
 @pytest.fixture(scope="module")
