@@ -7,12 +7,13 @@ Every field can be given or overridden on the command line (:class:`Overrides`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from auditkit.data.datasets import ColumnRoles
 from auditkit.data.sources import SourceSpec
@@ -22,6 +23,17 @@ from auditkit.yamlsource import load_yaml, validation_errors
 DEFAULT_PROJECT_FILE = "auditkit.yaml"
 DEFAULT_STORE = ".auditkit/audit.duckdb"
 Scalar = int | float | str | bool
+_TYPE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
+
+
+def _type_name(text: str) -> str:
+    if not _TYPE_NAME.fullmatch(text):
+        raise ValueError(f"{text!r} is not a dotted type name such as numpy.dtype")
+    return text
+
+
+TypeName = Annotated[str, AfterValidator(_type_name)]
+"""A dotted Python type name as skops writes it, e.g. ``numpy.dtype``."""
 
 
 class _Section(BaseModel):
@@ -37,6 +49,9 @@ class ModelSection(_Section):
     """Model version shown in reports."""
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
     """Pinned sha256 of the artifact; a pickle or joblib file loads only when its digest matches."""
+    trusted_types: list[TypeName] = Field(default_factory=list)
+    """Types in a ``.skops`` file that skops does not trust by default and that a reviewer has checked
+    (e.g. ``numpy.dtype``); they load, any other untrusted type is still refused."""
 
 
 class SourceSection(_Section):
@@ -119,7 +134,9 @@ class ModelSpec:
     name: str | None = None
     version: str | None = None
     sha256: str | None = None
-    trust: bool = False
+    trust: bool | tuple[str, ...] = False
+    """``True``: trust everything (``--trust-model``); a tuple: exactly these skops types besides
+    skops' default set (``model: trusted_types`` and ``--trusted-type``)."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +164,7 @@ class Overrides:
     reference: str | None = None
     model: str | None = None
     trust_model: bool = False
+    trusted_types: tuple[str, ...] = ()
     policies: tuple[str, ...] = ()
     waivers: str | None = None
     label: str | None = None
@@ -229,6 +247,7 @@ def _resolve(parsed: ProjectFile, config: Path) -> Project:
             name=parsed.model.name,
             version=parsed.model.version,
             sha256=parsed.model.sha256.lower() if parsed.model.sha256 else None,
+            trust=tuple(parsed.model.trusted_types),
         )
     return Project(
         base=base,
@@ -284,17 +303,23 @@ def _cli_source(text: str, cwd: Path) -> SourceSpec:
 
 
 def _model_override(model: ModelSpec | None, overrides: Overrides, cwd: Path) -> ModelSpec | None:
+    """The model with the command line's path and trust; ``None`` when the command line changes nothing.
+
+    A model given on the command line keeps the project file's pin and reviewed types: both are about
+    what may be loaded, whichever file is named.
+    """
     if overrides.model:
-        base = model or ModelSpec(path=Path())
-        return replace(
-            base,
-            path=_absolute(overrides.model, cwd),
-            sha256=None if model is None else model.sha256,
-            trust=overrides.trust_model,
-        )
-    if model is not None and overrides.trust_model:
-        return replace(model, trust=True)
-    return None
+        model = replace(model or ModelSpec(path=Path()), path=_absolute(overrides.model, cwd))
+    elif model is None or not (overrides.trust_model or overrides.trusted_types):
+        return None
+    return replace(model, trust=_granted_trust(model.trust, overrides))
+
+
+def _granted_trust(trust: bool | tuple[str, ...], overrides: Overrides) -> bool | tuple[str, ...]:
+    if trust is True or overrides.trust_model:
+        return True
+    reviewed = () if trust is False else trust
+    return tuple(dict.fromkeys(reviewed + overrides.trusted_types))
 
 
 def _roles_override(roles: ColumnRoles, overrides: Overrides) -> ColumnRoles:

@@ -67,15 +67,18 @@ def register(path: str) -> dict[str, float]:
 
 def score(path: str) -> dict[str, float]:
     from auditkit.data import ColumnRoles, SourceSpec, Workspace, load_dataset
-    from auditkit.data.artifacts import load_model
     from auditkit.data.scoring import score_dataset
+    from auditkit.engine import load_project_model
+    from auditkit.project import Overrides, load_project
 
     start = time.perf_counter()
     with Workspace() as workspace:
         dataset = load_dataset(
             workspace, "current", SourceSpec(path), ColumnRoles(), require_decisions=False
         )
-        model = load_model(ROOT / "sample_data" / "credit_model.skops")
+        # The sample project file lists the model's reviewed skops types.
+        sample = load_project(ROOT / "sample_data" / "auditkit.yaml", Overrides())
+        model = load_project_model(sample)
         score_dataset(workspace, dataset, model, DATA / "scored_1000000.parquet")
         rows = workspace.row_count("current")
     return {"rows": rows, "seconds": time.perf_counter() - start}

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.shared_datasets import SAMPLE_CATEGORICAL as CATEGORICAL  # noqa: E402
 from tests.shared_datasets import SAMPLE_NUMERIC as NUMERIC  # noqa: E402
+from tests.shared_datasets import sample_trusted_types  # noqa: E402
 
 TARGET_SECONDS = 5.0
 
@@ -38,7 +39,7 @@ def trained(family: str) -> Any:
     from auditkit.data.artifacts import LoadedModel, ModelInfo, describe_type, load_model
 
     if family == "linear":
-        return load_model(SAMPLE / "credit_model.skops")
+        return load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types())
     if family == "onnx":
         return load_model(SAMPLE / "credit_model.onnx")
     from sklearn.compose import make_column_transformer

@@ -48,15 +48,23 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=65_536)
     parser.add_argument("--model", type=Path, default=SAMPLE / "credit_model.skops")
+    parser.add_argument(
+        "--trusted-type",
+        action="append",
+        help="a reviewed skops type to trust (default: those the sample project file lists)",
+    )
     arguments = parser.parse_args()
 
     from auditkit.data import ColumnRoles, SourceSpec, Workspace, load_dataset
     from auditkit.data.artifacts import load_model
     from auditkit.data.scoring import score_dataset
+    from tests.shared_datasets import sample_trusted_types
 
     data = build_input(arguments.rows)
     out = data.with_name(f"auditkit_bench_scored_{arguments.rows}.parquet")
-    model = load_model(arguments.model)
+    model = load_model(
+        arguments.model, trust=tuple(arguments.trusted_type or sample_trusted_types())
+    )
     with Workspace() as workspace:
         roles = ColumnRoles(label="defaulted", positive_label=0)
         dataset = load_dataset(

@@ -181,13 +181,13 @@ def train_model(train: Columns) -> Any:
 
     Chosen so that both skops and skl2onnx handle it cleanly. skops (0.16) does not trust the tree
     storage of (Hist)GradientBoosting or forests by default (crafted node indices can crash the
-    process), and SimpleImputer / KBinsDiscretizer pull in ``numpy.dtype``, which skops does not trust
-    either; OneHotEncoder, StandardScaler, KNNImputer and LogisticRegression load with skops' default
-    trusted types alone. The imputer fills the few missing incomes from the five applicants most
-    similar on the other (standardised) numeric features; it keeps those training rows as donors.
+    process). The median imputer keeps one number per feature, never a training row; it stores a
+    ``numpy.dtype``, which skops does not trust by default, so the project file lists that one type
+    as reviewed (``model: trusted_types``). OneHotEncoder, StandardScaler and LogisticRegression load
+    with skops' default trusted types alone.
     """
     from sklearn.compose import ColumnTransformer
-    from sklearn.impute import KNNImputer
+    from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline, make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -199,7 +199,11 @@ def train_model(train: Columns) -> Any:
                 OneHotEncoder(handle_unknown="ignore", sparse_output=False),
                 CATEGORICAL,
             ),
-            ("numeric", make_pipeline(StandardScaler(), KNNImputer(n_neighbors=5)), NUMERIC),
+            (
+                "numeric",
+                make_pipeline(StandardScaler(), SimpleImputer(strategy="median")),
+                NUMERIC,
+            ),
         ]
     )
     model = Pipeline([("prepare", prepare), ("classify", LogisticRegression(max_iter=1000))])
@@ -247,7 +251,7 @@ def onnx_copy(model: Any, current: Columns) -> tuple[bytes | None, str]:
             model,
             initial_types=inputs,
             options={"zipmap": False},
-            target_opset={"": 18, "ai.onnx.ml": 3},  # KNNImputer needs opset 18
+            target_opset={"": 18, "ai.onnx.ml": 3},
         )
     except Exception as error:  # skl2onnx raises many kinds for unsupported pipelines
         return None, f"skl2onnx cannot convert it: {str(error).splitlines()[0][:200]}"

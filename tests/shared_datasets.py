@@ -36,6 +36,16 @@ SAMPLE_PROJECT_FILES = (
 )
 
 
+def sample_trusted_types() -> tuple[str, ...]:
+    """The skops types the sample project file lists as reviewed (``model: trusted_types``): what
+    loading its model needs."""
+    from auditkit.project import read_project_file
+
+    model = read_project_file(SAMPLE_DATA / "auditkit.yaml").model
+    assert model is not None
+    return tuple(model.trusted_types)
+
+
 def copy_sample_project(folder: Path) -> Path:
     """A copy of the sample project in ``folder`` (so a test can write waivers and a store beside it);
     returns its ``auditkit.yaml``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,42 @@ def test_pinned_sha_must_be_a_sha256(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_project(path, Overrides())
     assert f"{path}:1:30: model.sha256" in str(caught.value)
+
+
+def test_reviewed_model_types_are_read_and_checked(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "model: {path: m.skops, trusted_types: [numpy.dtype]}\ndata: {current: a.csv}\n"
+    )
+    project = load_project(path, Overrides())
+    assert project.model is not None and project.model.trust == ("numpy.dtype",)
+    text = "model: {path: m.skops, trusted_types: [numpy dtype]}\ndata: {current: a.csv}\n"
+    bad = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_project(bad, Overrides())
+    column = text.index("numpy dtype") + 1
+    assert f"{bad}:1:{column}: model.trusted_types.0" in str(caught.value)
+    assert "'numpy dtype' is not a dotted type name" in str(caught.value)
+
+
+def test_model_trust_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write(
+        tmp_path, "model: {path: m.skops, trusted_types: [numpy.dtype]}\ndata: {current: a.csv}\n"
+    )
+    added = load_project(path, Overrides(trusted_types=("sklearn.tree._tree.Tree", "numpy.dtype")))
+    assert added.model is not None
+    assert added.model.trust == ("numpy.dtype", "sklearn.tree._tree.Tree")
+    # Another model file named on the command line keeps the reviewed types; --trust-model trusts all.
+    other = load_project(path, Overrides(model="other.skops"))
+    assert other.model is not None and other.model.path == tmp_path / "other.skops"
+    assert other.model.trust == ("numpy.dtype",)
+    assert load_project(path, Overrides(model="other.skops", trust_model=True)).model == replace(
+        other.model, trust=True
+    )
+    bare = load_project(
+        None, Overrides(data="a.csv", model="m.skops", trusted_types=("numpy.dtype",))
+    )
+    assert bare.model is not None and bare.model.trust == ("numpy.dtype",)
 
 
 def test_command_line_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

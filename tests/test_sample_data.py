@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from auditkit.data.artifacts import load_model
+from tests.shared_datasets import sample_trusted_types
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 TRAIN = SAMPLE / "applications_train.parquet"
@@ -68,14 +69,17 @@ def test_approved_is_the_score_at_the_documented_cut(
 
 
 def test_the_scores_are_the_committed_model_s(db: duckdb.DuckDBPyConnection) -> None:
-    model = load_model(SAMPLE / "credit_model.skops")
+    model = load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types())
     table = pq.read_table(CURRENT)
     expected = np.round(model.native.predict_proba(table.to_pandas())[:, 0], 6)
     assert np.max(np.abs(table.column("approval_score").to_numpy() - expected)) <= 1e-6
 
 
 def test_protected_attributes_are_not_model_inputs() -> None:
-    features = set(load_model(SAMPLE / "credit_model.skops").info.feature_names or ())
+    features = set(
+        load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types()).info.feature_names
+        or ()
+    )
     assert {"sex", "race", "age_band"}.isdisjoint(features) and "region" in features
 
 
@@ -199,8 +203,8 @@ def test_regenerating_is_reproducible(tmp_path: Path) -> None:
         assert difference.max() <= 1e-6
     # skops archives differ byte-wise (object ids, zip timestamps) but hold the same model.
     table = pq.read_table(CURRENT)
-    made_model = load_model(first / "credit_model.skops").native
-    committed_model = load_model(SAMPLE / "credit_model.skops").native
+    made_model = load_model(first / "credit_model.skops", trust=sample_trusted_types()).native
+    committed_model = load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types()).native
     frame = table.to_pandas()
     # Same coefficients; the last bits of a dot product depend on the BLAS build and CPU.
     np.testing.assert_allclose(

@@ -162,7 +162,10 @@ def _model_line(loaded: Any) -> str:
     model = loaded.model
     if model is None:
         return ""
-    return f"model {model.model_type} · {Path(model.path).name} · sha256 {model.sha256[:16]}… · loaded safely ({model.format})\n"
+    how = f"loaded safely ({model.format})"
+    if model.trusted_types:
+        how = f"loaded ({model.format}), trusting {', '.join(model.trusted_types)}"
+    return f"model {model.model_type} · {Path(model.path).name} · sha256 {model.sha256[:16]}… · {how}\n"
 
 
 def _impact_summary(document: dict[str, Any]) -> str:

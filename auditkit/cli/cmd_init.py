@@ -30,6 +30,7 @@ def init(data: str, reference: str | None, model: str | None, out: Path, force: 
     what cannot be guessed is left as a TODO comment to fill in.
     """
     from auditkit.data import load_dataset
+    from auditkit.data.artifacts import review_todo, types_to_review
     from auditkit.data.datasets import ColumnRoles
     from auditkit.data.guess import guess_roles, render_project_file
     from auditkit.data.sources import SourceSpec
@@ -44,11 +45,15 @@ def init(data: str, reference: str | None, model: str | None, out: Path, force: 
             workspace, "current", SourceSpec.parse(data), ColumnRoles(), require_decisions=False
         )
         guess = guess_roles(workspace, dataset)
+    untrusted = types_to_review(model) if model else ()
+    if untrusted:
+        guess.todo.append(review_todo(untrusted))
     text = render_project_file(
         guess,
         data=_relative(data, out),
         reference=_relative(reference, out),
         model=_relative(model, out),
+        review_todo=review_todo(untrusted) if untrusted else None,
     )
     write_text_atomic(out, text)
     click.echo(f"wrote {out}: {guess.summary()}", err=True)

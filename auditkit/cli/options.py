@@ -53,7 +53,16 @@ def project_options(function: F) -> F:
         click.option(
             "--trust-model",
             is_flag=True,
-            help="Allow loading a pickle/joblib model (runs code from the file).",
+            help="Allow loading a pickle/joblib model (runs code from the file) and any type in a "
+            ".skops file.",
+        ),
+        click.option(
+            "--trusted-type",
+            "trusted_types",
+            multiple=True,
+            metavar="TYPE",
+            help="A type in the .skops model that you have reviewed and trust, e.g. numpy.dtype "
+            "(repeatable; adds to the project file's model.trusted_types).",
         ),
         click.option(
             "--label",
@@ -95,6 +104,7 @@ def overrides_from(options: dict[str, Any]) -> Any:
         reference=options.get("reference"),
         model=options.get("model"),
         trust_model=bool(options.get("trust_model")),
+        trusted_types=tuple(options.get("trusted_types") or ()),
         policies=tuple(options.get("policy") or ()),
         waivers=options.get("waivers"),
         label=options.get("label"),

@@ -1,8 +1,9 @@
 """Model artifacts, loaded safely, with what the audit records about them.
 
-* ``.skops``: loaded only when every type in the file is in skops' default trusted set. Any other type
-  (a custom class, another library, or scikit-learn internals that skops deliberately leaves out, such
-  as tree node storage) is refused by name unless trust is given explicitly.
+* ``.skops``: loaded only when every type in the file is in skops' default trusted set or in the list of
+  types a reviewer has checked (the project file's ``model: trusted_types``). Any other type (a custom
+  class, another library, or scikit-learn internals that skops deliberately leaves out, such as tree
+  node storage) is refused by name unless trust is given explicitly.
 * ``.onnx``: run by onnxruntime on the CPU; an ONNX graph cannot execute arbitrary Python.
 * ``.pkl`` / ``.pickle`` / ``.joblib``: unpickling runs code chosen by whoever wrote the file, so these load
   only with ``--trust-model`` or when the file's sha256 is pinned in the project file.
@@ -13,7 +14,7 @@ A pinned sha256 is also an integrity check: a file of any format whose digest di
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
@@ -33,6 +34,9 @@ _FORMATS: dict[str, ModelFormat] = {
     ".joblib": "joblib",
 }
 _ONNX_CLASS_LABELS = ("classlabels_int64s", "classlabels_ints", "classlabels_strings")
+ModelTrust: TypeAlias = "bool | tuple[str, ...]"
+"""``True`` trusts everything (``--trust-model``); a tuple names the skops types a reviewer has checked,
+which are trusted and nothing else; ``False`` or ``()`` trusts only skops' default set."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class ModelInfo:
     """Class labels in the order of the probability columns; ``None`` for regressors or when unknown."""
     trusted: bool
     """True when loading needed explicit trust (a pickle, or types skops does not trust by default)."""
+    trusted_types: tuple[str, ...] = ()
+    """The types in a ``.skops`` file that skops does not trust by default and that were loaded on
+    explicit trust."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +67,7 @@ class ModelInfo:
             "features": list(self.feature_names) if self.feature_names else None,
             "classes": [str(c) for c in self.classes] if self.classes is not None else None,
             "explicitly_trusted": self.trusted,
+            "trusted_types": list(self.trusted_types),
         }
 
 
@@ -166,12 +174,14 @@ def model_format(path: Path) -> ModelFormat:
 
 
 def load_model(
-    path: str | Path, *, trust: bool = False, pinned_sha256: str | None = None
+    path: str | Path, *, trust: ModelTrust = False, pinned_sha256: str | None = None
 ) -> LoadedModel:
     """Load a model artifact, refusing anything that could run code unless trust is explicit.
 
-    ``trust`` loads pickles and skops types outside skops' trusted set; ``pinned_sha256`` loads a
-    pickle whose digest matches it, and refuses a file of any format whose digest does not.
+    ``trust=True`` loads pickles and any skops type outside skops' trusted set; a tuple of type names
+    loads exactly those skops types besides the default set (pickles still need ``True`` or a pin);
+    ``pinned_sha256`` loads a pickle whose digest matches it, and refuses a file of any format whose
+    digest does not.
     """
     path = Path(path)
     if not path.is_file():
@@ -180,12 +190,13 @@ def load_model(
     digest = sha256_file(path)
     _check_pin(path, digest, pinned_sha256)
     if kind == "skops":
-        model, needed_trust = _load_skops(path, trust)
-        return LoadedModel(_describe_estimator(path, kind, digest, model, needed_trust), model)
+        model, trusted_types = _load_skops(path, trust)
+        info = _describe_estimator(path, kind, digest, model, bool(trusted_types))
+        return LoadedModel(replace(info, trusted_types=trusted_types), model)
     if kind == "onnx":
         session = _load_onnx(path)
         return LoadedModel(_describe_onnx(path, digest, session), session)
-    _check_pickle_trust(path, digest, trust, pinned_sha256)
+    _check_pickle_trust(path, digest, trust is True, pinned_sha256)
     model = _load_pickle(path, kind)
     return LoadedModel(_describe_estimator(path, kind, digest, model, True), model)
 
@@ -198,23 +209,61 @@ def _check_pin(path: Path, digest: str, pinned: str | None) -> None:
         )
 
 
-def _load_skops(path: Path, trust: bool) -> tuple[Any, bool]:
+def _load_skops(path: Path, trust: ModelTrust) -> tuple[Any, tuple[str, ...]]:
+    """The estimator and the types outside skops' default set that it needed (and was trusted with)."""
+    import skops.io
+
+    untrusted = untrusted_skops_types(path)
+    reviewed = () if isinstance(trust, bool) else trust
+    refused = [] if trust is True else [name for name in untrusted if name not in reviewed]
+    if refused:
+        raise UntrustedModelError(_refusal(path, refused, bool(reviewed)))
+    # Exactly the reviewed types go to skops, so that skops itself refuses anything else.
+    granted = list(untrusted) if trust is True else list(reviewed)
+    try:
+        return skops.io.load(path, trusted=granted or None), untrusted
+    except Exception as error:  # skops re-raises whatever reconstructing the objects raised
+        raise InputError(f"{path}: cannot load the model ({_first_line(error)})") from None
+
+
+def untrusted_skops_types(path: Path) -> tuple[str, ...]:
+    """The types in a ``.skops`` file that skops does not trust by default, as skops names them."""
     import skops.io
 
     try:
-        untrusted = list(skops.io.get_untrusted_types(file=path))
+        return tuple(skops.io.get_untrusted_types(file=path))
     except Exception as error:  # a corrupt archive raises zipfile, json or key errors
         raise InputError(f"{path}: not a readable .skops file ({_first_line(error)})") from None
-    if untrusted and not trust:
-        raise UntrustedModelError(
-            f"{path}: refusing to load types that skops does not trust by default: "
-            f"{', '.join(untrusted)}; review them (skops.io.get_untrusted_types(file=...) lists them) "
-            "and pass --trust-model only if you trust where the file came from"
-        )
+
+
+def types_to_review(path: str | Path) -> tuple[str, ...]:
+    """For a project file being written: the untrusted types of an existing, readable ``.skops`` file,
+    else ``()`` (loading the model reports any other problem)."""
+    path = Path(path)
+    if path.suffix.lower() != ".skops" or not path.is_file():
+        return ()
     try:
-        return skops.io.load(path, trusted=untrusted or None), bool(untrusted)
-    except Exception as error:  # skops re-raises whatever reconstructing the objects raised
-        raise InputError(f"{path}: cannot load the model ({_first_line(error)})") from None
+        return untrusted_skops_types(path)
+    except InputError:
+        return ()
+
+
+def review_todo(types: tuple[str, ...]) -> str:
+    """What a new project file says about types that a reviewer must check before the model loads."""
+    return (
+        f"model.trusted_types: the model holds types that skops does not trust by default "
+        f"({', '.join(types)}); review them and list those you trust"
+    )
+
+
+def _refusal(path: Path, refused: list[str], some_listed: bool) -> str:
+    listed = " and model: trusted_types does not list" if some_listed else ""
+    return (
+        f"{path}: refusing to load types that skops does not trust by default{listed}: "
+        f"{', '.join(refused)}; review them (skops.io.get_untrusted_types(file=...) lists them) and "
+        "list those you trust under model: trusted_types in the project file, or pass --trust-model "
+        "only if you trust where the file came from"
+    )
 
 
 def _load_onnx(path: Path) -> Any:

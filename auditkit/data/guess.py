@@ -180,9 +180,17 @@ def _in_unit_interval(summary: ColumnSummary) -> bool:
 
 
 def render_project_file(
-    guess: RoleGuess, *, data: str, reference: str | None, model: str | None
+    guess: RoleGuess,
+    *,
+    data: str,
+    reference: str | None,
+    model: str | None,
+    review_todo: str | None = None,
 ) -> str:
-    """The starter ``auditkit.yaml``, with TODO comments where a guess was not possible."""
+    """The starter ``auditkit.yaml``, with TODO comments where a guess was not possible.
+
+    ``review_todo`` says which types of a ``.skops`` model a reviewer must check (they are never listed
+    as trusted here: trusting them is the reviewer's decision)."""
 
     def value(text: str | None, todo: str) -> str:
         return _yaml_scalar(text) if text else f"null  # TODO {todo}"
@@ -192,6 +200,8 @@ def render_project_file(
         lines.append(
             f"model: {{path: {_yaml_scalar(model)}, name: TODO-model-name, version: TODO}}"
         )
+        if review_todo:
+            lines.append(f"# TODO {review_todo}")
     else:
         lines.append("# model: {path: model.skops, name: my-model, version: 1.0.0}")
     lines += ["data:", f"  current: {_yaml_scalar(data)}"]

@@ -526,7 +526,19 @@ def new_project_text(choices: NewProject, project_file: Path) -> str:
         item = error.errors()[0]
         raise ConfigError(f"{'.'.join(map(str, item['loc']))}: {item['msg']}") from None
     header = "# auditkit project file (written by the auditkit terminal UI)\n"
-    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return (
+        header
+        + _review_comment(choices.model)
+        + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    )
+
+
+def _review_comment(model: str | None) -> str:
+    """A TODO comment naming the model's types that a reviewer must check; they are not trusted here."""
+    from auditkit.data.artifacts import review_todo, types_to_review
+
+    untrusted = types_to_review(model) if model else ()
+    return f"# TODO {review_todo(untrusted)}\n" if untrusted else ""
 
 
 def write_new_project(project_file: Path, text: str) -> None:

@@ -81,8 +81,8 @@ def test_no_rows_to_explain_is_an_input_error(capsys: pytest.CaptureFixture[str]
     code = main(
         [
             "explain", "--data", str(SAMPLE / "applications_2026q3.parquet"),
-            "--model", str(SAMPLE / "credit_model.skops"), "--prediction", "approved",
-            "--where", "region = 'Nowhere'",
+            "--model", str(SAMPLE / "credit_model.skops"), "--trusted-type", "numpy.dtype",
+            "--prediction", "approved", "--where", "region = 'Nowhere'",
         ]
     )  # fmt: skip
     assert code == ExitCode.ERROR

@@ -107,3 +107,27 @@ def test_init_adds_no_note_when_one_column_fits(
     make_dataset(data)
     assert main(["init", "--data", str(data), "--out", str(tmp_path / "auditkit.yaml")]) == 0
     assert "was guessed, but" not in capsys.readouterr().err
+
+
+def test_init_names_the_model_types_to_review_without_trusting_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import skops.io
+
+    from tests.shared_datasets import SAMPLE_DATA
+
+    data = tmp_path / "scored.parquet"
+    make_dataset(data)
+    model = SAMPLE_DATA / "credit_model.skops"
+    untrusted = skops.io.get_untrusted_types(file=model)
+    out = tmp_path / "auditkit.yaml"
+    assert main(["init", "--data", str(data), "--model", str(model), "--out", str(out)]) == 0
+    todo = f"model.trusted_types: the model holds types that skops does not trust by default ({', '.join(untrusted)})"
+    assert f"# TODO {todo}" in out.read_text()
+    assert todo in capsys.readouterr().err
+    project = load_project(out, Overrides())
+    assert project.model is not None and not project.model.trust, "trusting is the reviewer's call"
+    onnx_out = tmp_path / "onnx.yaml"
+    onnx = SAMPLE_DATA / "credit_model.onnx"
+    assert main(["init", "--data", str(data), "--model", str(onnx), "--out", str(onnx_out)]) == 0
+    assert "trusted_types" not in onnx_out.read_text()

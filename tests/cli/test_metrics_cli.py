@@ -336,12 +336,16 @@ def test_project_file_and_model_scoring(
         ["approval_score", "approved"]
     )
     pq.write_table(table, unscored)
-    scored = run_json(
-        capsys,
+    arguments = (
         *("--data", str(unscored), "--model", str(SAMPLE / "credit_model.skops")),
         *("--label", "defaulted", "--positive-label", "0", "--threshold", "0.8"),
         *("--by", "race", "--metrics", "selection_rate"),
     )
+    # Without a project file, the imputer's numpy.dtype must be trusted on the command line.
+    assert main(["metrics", *arguments]) == ExitCode.ERROR
+    err = capsys.readouterr().err.strip()
+    assert "refusing to load types" in err and "numpy.dtype" in err and "\n" not in err
+    scored = run_json(capsys, *arguments, "--trusted-type", "numpy.dtype")
     # Scoring with the model reproduces the approvals stored in the sample (approved = score >= 0.8).
     assert scored["overall"]["selection_rate"] == pytest.approx(
         document["overall"]["selection_rate"], abs=1e-12

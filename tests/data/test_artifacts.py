@@ -14,7 +14,7 @@ import pytest
 
 from auditkit.data.artifacts import load_model
 from auditkit.errors import InputError, UntrustedModelError
-from tests.shared_datasets import SAMPLE_CATEGORICAL, SAMPLE_NUMERIC
+from tests.shared_datasets import SAMPLE_CATEGORICAL, SAMPLE_NUMERIC, sample_trusted_types
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 SAMPLE_FEATURES = tuple(SAMPLE_CATEGORICAL + SAMPLE_NUMERIC)
@@ -54,15 +54,93 @@ class NotAnEstimator:
 # --- skops ------------------------------------------------------------------------------------
 
 
-def test_sample_skops_model_loads_without_trust_and_records_what_it_is() -> None:
-    model = load_model(SAMPLE / "credit_model.skops")
+def test_sample_skops_model_loads_with_its_reviewed_types_and_records_what_it_is() -> None:
+    with pytest.raises(UntrustedModelError, match=r"numpy\.dtype"):
+        load_model(SAMPLE / "credit_model.skops")
+    model = load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types())
     info = model.info
-    assert info.format == "skops" and not info.trusted
+    assert info.format == "skops" and info.trusted
+    assert info.trusted_types == ("numpy.dtype",) == sample_trusted_types()
     assert info.model_type == "sklearn.pipeline.Pipeline(LogisticRegression)"
     assert info.sha256 == sha256_of(SAMPLE / "credit_model.skops")
     assert info.feature_names == SAMPLE_FEATURES
     assert info.classes == (0, 1)
     assert info.to_dict()["features"] == list(SAMPLE_FEATURES)
+    assert info.to_dict()["trusted_types"] == ["numpy.dtype"]
+
+
+def test_the_sample_model_keeps_no_training_rows() -> None:
+    """The imputer keeps one median per numeric feature; no array in the archive is as long as the
+    training set (a nearest-neighbour imputer would keep all of it)."""
+    import zipfile
+
+    with zipfile.ZipFile(SAMPLE / "credit_model.skops") as archive:
+        arrays = [archive.read(name) for name in archive.namelist() if name.endswith(".npy")]
+    training_rows = pq.read_metadata(SAMPLE / "applications_train.parquet").num_rows
+    # An .npy array of float64 or bool with one value per training row is at least this long.
+    assert arrays and max(len(content) for content in arrays) < training_rows
+
+
+def median_imputer_pipeline() -> tuple[Any, Any]:
+    """A scaler, a median imputer (it stores a ``numpy.dtype``) and a logistic regression, fitted."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame, labels = training_data()
+    frame.iloc[::17, 0] = np.nan
+    pipeline = make_pipeline(
+        StandardScaler(), SimpleImputer(strategy="median"), LogisticRegression()
+    )
+    return pipeline.fit(frame, labels), frame
+
+
+def test_reviewed_skops_types_load_exactly_those(tmp_path: Path) -> None:
+    import skops.io
+
+    pipeline, frame = median_imputer_pipeline()
+    path = tmp_path / "imputed.skops"
+    skops.io.dump(pipeline, path)
+    assert skops.io.get_untrusted_types(file=path) == ["numpy.dtype"]
+    with pytest.raises(UntrustedModelError) as caught:
+        load_model(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: refusing to load types") and "\n" not in message
+    assert "numpy.dtype" in message and "model: trusted_types" in message
+    model = load_model(path, trust=("numpy.dtype",))
+    assert model.info.trusted and model.info.trusted_types == ("numpy.dtype",)
+    batch = pa.Table.from_pandas(frame, preserve_index=False)
+    np.testing.assert_array_equal(model.predict_scores(batch), pipeline.predict_proba(frame)[:, 1])
+    # A reviewed type that the file does not hold is no reason to refuse it.
+    assert load_model(path, trust=("sklearn.tree._tree.Tree", "numpy.dtype")).info.trusted
+
+
+def test_a_type_not_reviewed_is_refused_beside_reviewed_ones(tmp_path: Path) -> None:
+    import skops.io
+    from sklearn.tree import DecisionTreeClassifier
+
+    pipeline, _ = median_imputer_pipeline()
+    frame, labels = training_data()
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(frame, labels)
+    path = tmp_path / "two.skops"
+    skops.io.dump({"imputed": pipeline, "tree": tree}, path)
+    with pytest.raises(UntrustedModelError) as caught:
+        load_model(path, trust=("numpy.dtype",))
+    message = str(caught.value)
+    # Only the type still refused is named, and the message says the list does not cover it.
+    assert "sklearn.tree._tree.Tree" in message and "numpy.dtype" not in message
+    assert "trusted_types does not list" in message and "\n" not in message
+    loaded = load_model(path, trust=("numpy.dtype", "sklearn.tree._tree.Tree"))
+    assert set(loaded.info.trusted_types) == {"numpy.dtype", "sklearn.tree._tree.Tree"}
+    assert load_model(path, trust=True).info.trusted
+
+
+def test_reviewed_skops_types_do_not_trust_a_pickle(tmp_path: Path) -> None:
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(fitted_logistic_regression()))
+    with pytest.raises(UntrustedModelError, match="runs any code"):
+        load_model(path, trust=("numpy.dtype",))
 
 
 def test_skops_file_with_a_custom_class_is_refused_by_name(tmp_path: Path) -> None:
@@ -168,7 +246,7 @@ def test_trusted_pickle_that_cannot_be_unpickled_is_an_input_error(tmp_path: Pat
 
 def test_sample_onnx_model_equals_the_skops_model() -> None:
     onnx_model = load_model(SAMPLE / "credit_model.onnx")
-    estimator = load_model(SAMPLE / "credit_model.skops").native
+    estimator = load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types()).native
     info = onnx_model.info
     assert info.format == "onnx" and not info.trusted
     assert info.feature_names == SAMPLE_FEATURES and info.classes == (0, 1)
@@ -250,7 +328,7 @@ def test_corrupt_onnx_file_is_a_one_line_input_error(tmp_path: Path) -> None:
 
 
 def test_scores_and_labels_equal_the_estimator() -> None:
-    model = load_model(SAMPLE / "credit_model.skops")
+    model = load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types())
     table = current_quarter()
     frame = table.select(list(SAMPLE_FEATURES)).to_pandas()
     estimator = model.native
@@ -291,7 +369,7 @@ def test_missing_file_and_unknown_format_are_clear_errors(tmp_path: Path) -> Non
 def test_a_batch_without_the_model_inputs_is_an_input_error() -> None:
     table = current_quarter().drop(["region", "income"])
     for path in (SAMPLE / "credit_model.skops", SAMPLE / "credit_model.onnx"):
-        model = load_model(path)
+        model = load_model(path, trust=sample_trusted_types())
         with pytest.raises(InputError, match="lacks the model's input columns region, income"):
             model.predict_scores(table)
         with pytest.raises(InputError, match="lacks the model's input columns"):

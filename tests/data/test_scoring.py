@@ -15,6 +15,7 @@ from auditkit.data import ColumnRoles, Dataset, SourceSpec, Workspace, load_data
 from auditkit.data.artifacts import LoadedModel, load_model
 from auditkit.data.scoring import score_dataset
 from auditkit.errors import InputError
+from tests.shared_datasets import sample_trusted_types
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 CURRENT = SAMPLE / "applications_2026q3.parquet"
@@ -31,7 +32,7 @@ def unscored(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def model() -> LoadedModel:
-    return load_model(SAMPLE / "credit_model.skops")
+    return load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types())
 
 
 def open_current(

@@ -16,6 +16,7 @@ from auditkit.explain.attributions import Target, explain, explain_by_permutatio
 from tests.explain.conftest import SAMPLE, loaded
 from tests.shared_datasets import SAMPLE_CATEGORICAL as CATEGORICAL
 from tests.shared_datasets import SAMPLE_NUMERIC as NUMERIC
+from tests.shared_datasets import sample_trusted_types
 
 FEATURES = CATEGORICAL + NUMERIC
 
@@ -47,7 +48,7 @@ def ordinal(frame: Any, reference: Any) -> Any:
 
 
 def test_sample_pipeline_attributions_land_on_input_columns_and_add_up(rows: Any) -> None:
-    model = load_model(SAMPLE / "credit_model.skops")
+    model = load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types())
     result = explain(Target(model, tuple(FEATURES), 0), rows, numpy.ones(len(rows)))
     assert result.info.family == "linear" and result.info.pipeline
     assert result.features == tuple(FEATURES) and result.values.shape == (len(rows), len(FEATURES))
@@ -59,7 +60,7 @@ def test_sample_pipeline_attributions_land_on_input_columns_and_add_up(rows: Any
 def test_a_one_hot_column_group_is_attributed_to_its_category(rows: Any) -> None:
     """Swapping only the region between two rows moves the log-odds by the difference of their
     region attributions: the one-hot columns were summed onto ``region``."""
-    model = load_model(SAMPLE / "credit_model.skops")
+    model = load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types())
     result = explain(Target(model, tuple(FEATURES), 0), rows, numpy.ones(len(rows)))
     region = FEATURES.index("region")
     first = rows.index[rows["region"] == "Riverside"][0]

@@ -14,6 +14,7 @@ from auditkit.explain.report import FeatureImportance
 from auditkit.progress import Progress
 from tests.shared_datasets import SAMPLE_CATEGORICAL as CATEGORICAL
 from tests.shared_datasets import SAMPLE_NUMERIC as NUMERIC
+from tests.shared_datasets import sample_trusted_types
 
 
 def test_cramers_v_matches_scipy(
@@ -60,7 +61,9 @@ def test_region_is_the_top_proxy_risk_on_the_sample(
     from auditkit.explain import explain_dataset
     from tests.explain.conftest import SAMPLE
 
-    report = explain_dataset(workspace, dataset, load_model(SAMPLE / "credit_model.skops"))
+    report = explain_dataset(
+        workspace, dataset, load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types())
+    )
     top = report.proxies[0]
     assert (top.feature, top.attribute, top.measure) == ("region", "race", "cramers_v")
     assert top.association == pytest.approx(0.387, abs=0.005)

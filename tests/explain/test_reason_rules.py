@@ -14,7 +14,7 @@ import pytest
 from auditkit.engine import AuditRun, audit_project
 from auditkit.policy.findings import Finding
 from auditkit.project import Overrides, load_project
-from tests.shared_datasets import copy_sample_project
+from tests.shared_datasets import copy_sample_project, sample_trusted_types
 
 POLICY = """\
 apiVersion: auditkit/v1
@@ -62,7 +62,7 @@ def declined_attributions(run: AuditRun) -> tuple[numpy.ndarray, tuple[str, ...]
     project = load_project(SAMPLE_DATA / "auditkit.yaml", Overrides())
     loaded = open_project(project)
     dataset = loaded.current
-    model = load_model(SAMPLE_DATA / "credit_model.skops")
+    model = load_model(SAMPLE_DATA / "credit_model.skops", trust=sample_trusted_types())
     features = model_features(dataset, model)
     roles = dataset.roles
     sample = draw_sample(

@@ -16,11 +16,12 @@ from auditkit.explain import explain_dataset
 from auditkit.explain.reasons import code_for
 from auditkit.progress import Cancelled, CancelToken, Progress
 from tests.explain.conftest import SAMPLE
+from tests.shared_datasets import sample_trusted_types
 
 
 @pytest.fixture(scope="module")
 def model() -> Any:
-    return load_model(SAMPLE / "credit_model.skops")
+    return load_model(SAMPLE / "credit_model.skops", trust=sample_trusted_types())
 
 
 def finite_numbers(value: Any) -> bool:

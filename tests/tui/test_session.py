@@ -190,6 +190,24 @@ def test_new_project_file_loads_and_is_never_overwritten(tmp_path: Path, project
     session.close()
 
 
+def test_new_project_file_names_the_model_types_to_review(tmp_path: Path, project: Path) -> None:
+    import skops.io
+
+    model = project.parent / "credit_model.skops"
+    target = tmp_path / "new" / "auditkit.yaml"
+    choices = NewProject(
+        data=str(project.parent / "applications_2026q3.parquet"),
+        label="defaulted",
+        prediction="approved",
+        model=str(model),
+    )
+    text = new_project_text(choices, target)
+    untrusted = ", ".join(skops.io.get_untrusted_types(file=model))
+    assert f"types that skops does not trust by default ({untrusted}); review them" in text
+    # The comment asks for a review; the file itself trusts nothing.
+    assert set(yaml.safe_load(text)["model"]) == {"path"}
+
+
 def test_bare_command_prints_help_when_not_in_a_terminal(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
