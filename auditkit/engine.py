@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from auditkit.data.datasets import ColumnRoles, Dataset, load_dataset
 from auditkit.data.sources import SourceSpec, resolve_source
 from auditkit.data.workspace import Workspace
-from auditkit.errors import AuditkitError, UsageError
+from auditkit.errors import AuditkitError, InputError, UsageError
 from auditkit.project import Project
 from auditkit.yamlsource import did_you_mean
 
@@ -310,6 +310,7 @@ def audit_project(
     policies = load_policies(project.policies, project.base)
     waivers = load_waivers(project.waivers)
     loaded = open_project(project, with_model=project.model is not None)
+    _require_rows(loaded)
     findings, evidence = _evaluate(policies, loaded, progress)
     model_name = project.model.name if project.model else None
     findings = apply_waivers(
@@ -332,6 +333,15 @@ def audit_project(
         ),
     )
     return AuditRun(result, evidence, loaded.current.roles)
+
+
+def _require_rows(loaded: LoadedProject) -> None:
+    """An audit of no rows is an input error: every rule would be inconclusive, and a CI gate that
+    passes an empty export (or a ``where`` that matches nothing) has audited nothing."""
+    if loaded.current.row_count > 0:
+        return
+    where = f" match {loaded.project.where!r}" if loaded.project.where else ""
+    raise InputError(f"{loaded.project.current.path}: no rows{where}: there is nothing to audit")
 
 
 def _now() -> str:

@@ -80,7 +80,13 @@ def compute_metrics(
         states = _states(derived, grouping)
         reference = _reference_state(states, grouping, reference_groups or {})
         add_group_disparities(
-            states, overall, reference, keys, confidence, tests=not request.weighted
+            states,
+            overall,
+            reference,
+            keys,
+            confidence,
+            tests=not request.weighted,
+            min_group_size=min_group_size,
         )
         groups += [
             _result(grouping, state, tables[0][(grouping, state.values)], min_group_size)
@@ -263,7 +269,8 @@ def _result(
 ) -> GroupResult:
     n = int(state.derived.values.get("n") or 0)
     small = n < min_group_size
-    reason = f"{n} rows, fewer than the minimum group size of {min_group_size}" if small else None
+    rows = "1 row" if n == 1 else f"{n} rows"
+    reason = f"{rows}, fewer than the minimum group size of {min_group_size}" if small else None
     return GroupResult(
         grouping,
         state.values,

@@ -6,8 +6,11 @@ for differences) and a test against the reference group (z or Fisher exact), Hol
 groups of the attribute. Across a grouping: the min/max ratio and the max−min difference of each metric.
 
 The ``unknown`` group (missing sensitive value) is reported but left out of ``ratio_to_max`` and of the
-across-grouping aggregates: it is not a demographic group. Small groups stay in (as in fairlearn); they are
-marked inconclusive instead.
+across-grouping aggregates: it is not a demographic group. Small groups stay in the aggregates (as in
+fairlearn); they are marked inconclusive instead. The highest group that ``ratio_to_max`` divides by is
+the highest of the groups large enough to judge (at least the minimum group size, when any group is): a
+group of a dozen rows has a rate too uncertain to be the yardstick of every other group. With a minimum
+group size of 1 (NYC LL144's impact ratio) every group counts.
 """
 
 from __future__ import annotations
@@ -62,30 +65,39 @@ def add_group_disparities(
     keys: Sequence[str],
     confidence: float,
     tests: bool,
+    min_group_size: int = 1,
 ) -> None:
     """Fill ``group.disparity`` for every group of one grouping."""
     for key in keys:
         if METRICS[key].family == "count":
             continue
-        known = [
-            value
-            for group in groups
-            if not group.unknown
-            if (value := _numeric(group.derived, key)) is not None
-        ]
-        highest = max(known) if known else None
-        top = next(
-            (
-                group
-                for group in groups
-                if not group.unknown and _numeric(group.derived, key) == highest
-            ),
-            None,
-        )
+        top = _highest(groups, key, min_group_size)
+        highest = _numeric(top.derived, key) if top is not None else None
         for group in groups:
             group.disparity[key] = _one(group, key, overall, reference, top, highest, confidence)
         if tests and reference is not None and METRICS[key].is_rate:
             _add_tests(groups, reference, key)
+
+
+def _highest(groups: Sequence[GroupState], key: str, min_group_size: int) -> GroupState | None:
+    """The known group with the highest value of ``key``, among those of at least ``min_group_size``
+    rows when there are any (the first in group order on a tie)."""
+    known = [
+        (value, group)
+        for group in groups
+        if not group.unknown
+        if (value := _numeric(group.derived, key)) is not None
+    ]
+    judged = [(value, group) for value, group in known if _size(group) >= min_group_size]
+    candidates = judged or known
+    if not candidates:
+        return None
+    highest = max(value for value, _group in candidates)
+    return next(group for value, group in candidates if value == highest)
+
+
+def _size(group: GroupState) -> int:
+    return int(group.derived.values.get("n") or 0)
 
 
 def _one(

@@ -63,7 +63,16 @@ VERDICT_MEANING: dict[str, str] = {
         "Some requirements could not be evaluated, so this audit is incomplete: its verdict cannot be "
         "relied on until the problems listed below are fixed and the audit is run again."
     ),
+    "error_with_failures": (
+        "The model does not meet {count} of the requirements of its policies, and some others could "
+        "not be evaluated, so this audit is also incomplete. Under these policies it should not be "
+        "released, or kept in use, until each failure is remediated or formally waived, and the "
+        "requirements that could not be evaluated are fixed and the audit is run again."
+    ),
 }
+VERDICT_WORDS: dict[str, str] = {"error": "Incomplete", "error_with_failures": "Failed, incomplete"}
+"""The cover's verdict where it differs from the rule status words: an audit that could not evaluate
+every rule is incomplete, not "not evaluated" (which a reader takes for nothing assessed)."""
 AGGREGATE_WORDS: dict[str, str] = {
     "ratio to max": "{title} of each group divided by the highest group's",
     "ratio to reference": "{title} of each group divided by the reference group's",
@@ -188,10 +197,22 @@ def cover(run: Mapping[str, Any], created: datetime) -> dict[str, Any]:
         "date": long_date(created.date()),
         "timestamp": created.isoformat(),
         "verdict": result.get("status", "error"),
-        "verdict_word": STATUS_WORDS.get(result.get("status", "error"), "Unknown"),
+        "verdict_word": verdict_word(result),
         "fail_on": result.get("fail_on", "high"),
         "tool": f"{run.get('tool', {}).get('name', 'auditkit')} {run.get('tool', {}).get('version', '')}".strip(),
     }
+
+
+def verdict_kind(result: Mapping[str, Any]) -> str:
+    """The overall status, with an incomplete audit that also found failures told apart."""
+    status = str(result.get("status", "error"))
+    failures = any(rule.get("status") == "fail" for rule in result.get("rules", []))
+    return "error_with_failures" if status == "error" and failures else status
+
+
+def verdict_word(result: Mapping[str, Any]) -> str:
+    kind = verdict_kind(result)
+    return VERDICT_WORDS.get(kind) or STATUS_WORDS.get(kind, "Unknown")
 
 
 def rule_entry(rule: Mapping[str, Any], place: PathDisplay | None = None) -> dict[str, Any]:
@@ -315,7 +336,6 @@ def executive_summary(run: Mapping[str, Any], rules: Sequence[Mapping[str, Any]]
     counts = result.get("summary", {})
     inputs = result.get("inputs", {})
     policies = result.get("policies", [])
-    status = result.get("status", "error")
     failed = [rule for rule in rules if rule["status"] == "fail"]
     return {
         "counts": counts,
@@ -326,7 +346,7 @@ def executive_summary(run: Mapping[str, Any], rules: Sequence[Mapping[str, Any]]
         "errors": [rule for rule in rules if rule["status"] == "error"],
         "not_applicable": [rule for rule in rules if rule["status"] == "not_applicable"],
         "reported": [rule for rule in rules if rule["status"] == "reported"],
-        "meaning": VERDICT_MEANING.get(status, VERDICT_MEANING["error"]).format(
+        "meaning": VERDICT_MEANING.get(verdict_kind(result), VERDICT_MEANING["error"]).format(
             count=len(failed), fail_on=result.get("fail_on", "high")
         ),
         "decision": decision_sentence(run["project"].get("columns") or {}),

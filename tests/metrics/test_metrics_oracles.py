@@ -445,3 +445,28 @@ def test_a_risk_score_is_read_in_the_favourable_direction(tmp_path: Path) -> Non
     )
     assert close(overall["brier"], skm.brier_score_loss(favourable, favourable_score))
     assert close(overall["selection_rate"], float(np.mean(risk < 0.5)))
+
+
+@pytest.mark.parametrize("min_group_size", [1, 30])
+def test_ratio_to_max_divides_by_the_highest_group_large_enough_to_judge(
+    tmp_path: Path, min_group_size: int
+) -> None:
+    # A group of five rows approved at 100 % would otherwise be every group's yardstick.
+    groups = ["tiny"] * 5 + ["a"] * 100 + ["b"] * 80
+    decisions = [1] * 5 + [1] * 60 + [0] * 40 + [1] * 40 + [0] * 40
+    path = tmp_path / "g.parquet"
+    pq.write_table(pa.table({"g": groups, "p": decisions}), path)
+    roles = ColumnRoles(prediction="p", sensitive=("g",))
+    with Workspace() as workspace:
+        dataset = load_dataset(workspace, "current", SourceSpec(str(path)), roles)
+        report = compute_metrics(workspace, dataset, by=[("g",)], min_group_size=min_group_size)
+        document = report.to_dict()
+    rates = {"tiny": 1.0, "a": 0.6, "b": 0.5}
+    sizes = {"tiny": 5, "a": 100, "b": 80}
+    yardstick = max(rate for name, rate in rates.items() if sizes[name] >= min_group_size)
+    for group in document["groups"]:
+        name = group["group"]["g"]
+        ratio = group["disparity"]["selection_rate"]["ratio_to_max"]
+        assert close(ratio, rates[name] / yardstick), name
+    # The fairlearn aggregates keep every group, small ones included.
+    assert close(document["fairness"][0]["demographic_parity_ratio"], 0.5 / 1.0)

@@ -187,3 +187,42 @@ def test_a_rule_naming_a_missing_column_is_a_policy_error(
     assert (
         f"{policy}:5:10: rule B-1: the data has no column 'regoin'; did you mean 'region'?" in err
     )
+
+
+def test_no_rows_to_audit_is_an_input_error_not_a_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A header-only export, or a filter that matches nothing, must not pass the CI gate."""
+    header_only = tmp_path / "export.csv"
+    header_only.write_text("race,approved,defaulted\n")
+    base = ["check", "--label", "defaulted", "--prediction", "approved", "--sensitive", "race"]
+    policy = ["--policy", "builtin:eeoc-four-fifths", "--no-record"]
+    assert main([*base, "--data", str(header_only), *policy]) == ExitCode.ERROR
+    assert capsys.readouterr().err == (
+        f"auditkit: error: {header_only}: no rows: there is nothing to audit\n"
+    )
+    current = str(SAMPLE / "applications_2026q3.parquet")
+    where = ["--where", "region = 'Atlantis'"]
+    assert main([*base, "--data", current, *where, *policy]) == ExitCode.ERROR
+    assert "no rows match \"region = 'Atlantis'\"" in capsys.readouterr().err
+
+
+def test_a_drift_rule_without_reference_data_is_not_applicable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "apiVersion: auditkit/v1\nkind: Policy\nmetadata: {id: p, title: P, version: 1.0.0}\n"
+        "rules:\n"
+        '  - {id: D1, title: t, kind: drift, statistic: psi, op: "<=", value: 0.25, severity: critical}\n'
+    )
+    code = main(
+        [
+            "check", "--data", str(SAMPLE / "applications_2026q3.parquet"), "--label", "defaulted",
+            "--prediction", "approved", "--sensitive", "race", "--policy", str(policy),
+            "--format", "json", "--no-record", "--fail-on", "critical",
+        ]
+    )  # fmt: skip
+    (rule,) = json.loads(capsys.readouterr().out)["rules"]
+    assert code == ExitCode.OK
+    assert rule["status"] == "not_applicable" and "no reference dataset" in rule["message"]

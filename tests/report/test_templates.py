@@ -148,3 +148,24 @@ def test_a_risk_score_says_that_a_lower_score_is_favourable() -> None:
     }
     text = executive_summary_text(html_of(run))
     assert "A favourable decision is a score “decile_score” below 5." in text
+
+
+def cover_verdict(html: str) -> str:
+    match = re.search(r'<span class="verdict-word">(.*?)</span>', html)
+    assert match, "no verdict on the cover"
+    return match.group(1)
+
+
+def test_an_incomplete_audit_that_found_failures_says_both() -> None:
+    """An audit with a rule it could not evaluate is incomplete, never "not evaluated" on the cover:
+    a reader would take that for nothing assessed, when failures were found."""
+    run = minimal_run()
+    broken = run["result"]["rules"][0] | {"id": "R-2", "status": "error", "message": "no reference"}
+    run["result"]["rules"].append(broken)
+    run["result"]["status"] = "error"
+    html = html_of(run)
+    assert cover_verdict(html) == "Failed, incomplete"
+    text = executive_summary_text(html)
+    assert "does not meet 1 of the requirements" in text and "also incomplete" in text
+    run["result"]["rules"] = [broken]
+    assert cover_verdict(html_of(run)) == "Incomplete"

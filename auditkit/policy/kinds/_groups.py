@@ -47,7 +47,8 @@ def group_outcomes(
                     observed,
                     group.n,
                     interval,
-                    f"{group.n} rows, fewer than the minimum group size {rule.min_group_size}",
+                    f"{'1 row' if group.n == 1 else f'{group.n} rows'}, fewer than the minimum "
+                    f"group size {rule.min_group_size}",
                 )
             )
             continue

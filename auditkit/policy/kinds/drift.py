@@ -42,8 +42,12 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     spec = rule.spec
     assert isinstance(spec, DriftRule)
     if evidence.drift is None:
+        # Like an explainability rule without a model: the project gives nothing to judge, which a
+        # reader is told; it is not a failure of the run (exit 2) in every project without one.
         return finding(
-            rule, "error", "drift needs a reference dataset (data.reference or --reference)"
+            rule,
+            "not_applicable",
+            "no reference dataset to compare with (data.reference or --reference)",
         )
     features = evidence.drift.features
     groups: list[GroupOutcome] = []
