@@ -101,7 +101,8 @@ def test_check_with_a_model_it_may_not_load_is_an_input_error_not_a_finding(
     from tests.shared_datasets import copy_sample_project
 
     config = copy_sample_project(tmp_path)
-    model = skops.io.load(tmp_path / "credit_model.skops")
+    skops_file = tmp_path / "credit_model.skops"
+    model = skops.io.load(skops_file, trusted=skops.io.get_untrusted_types(file=skops_file))
     (tmp_path / "credit_model.pkl").write_bytes(pickle.dumps(model))
     config.write_text(config.read_text().replace("credit_model.skops", "credit_model.pkl"))
     code = main(["check", "-c", str(config), "--format", "json"])
