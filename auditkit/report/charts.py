@@ -104,35 +104,38 @@ def _attribute(text: str) -> str:
 
 def disparity_chart(chart: Mapping[str, Any]) -> str:
     """Horizontal bars of each group's impact ratio with its interval, and the required threshold."""
+    with _style():
+        return to_svg(disparity_figure(chart), chart["title"])
+
+
+def disparity_figure(chart: Mapping[str, Any]) -> Figure:
+    """The figure of :func:`disparity_chart` (call inside the report's matplotlib style)."""
     labels: Sequence[str] = chart["labels"]
     values: Sequence[float | None] = chart["values"]
     intervals: Sequence[Sequence[float] | None] = chart["intervals"]
     inconclusive: Sequence[bool] = chart["inconclusive"]
     threshold = float(chart["threshold"])
-    with _style():
-        figure = _figure(len(labels))
-        axes = figure.add_subplot()
-        positions = list(range(len(labels)))[::-1]
-        finite_uppers = [
-            interval[1]
-            for interval in intervals
-            if interval is not None and math.isfinite(interval[1])
-        ]
-        right = max([1.05, threshold * 1.1, *finite_uppers, *(v for v in values if v is not None)])
-        right += 0.08  # room for the value labels
-        for position, value, interval, unsure in zip(
-            positions, values, intervals, inconclusive, strict=True
-        ):
-            _disparity_bar(axes, position, value, interval, unsure, threshold, right)
-        axes.axvline(
-            threshold, color=INK, linestyle="--", linewidth=1.1, label=chart["threshold_label"]
-        )
-        axes.set_yticks(positions, labels)
-        axes.set_xlim(0, right * 1.02)
-        axes.set_ylim(-0.7, len(labels) - 0.3)
-        axes.set_xlabel("selection rate ÷ highest group's selection rate (bars: 95 % interval)")
-        _legend(axes, with_inconclusive=any(inconclusive))
-        return to_svg(figure, chart["title"])
+    figure = _figure(len(labels))
+    axes = figure.add_subplot()
+    positions = list(range(len(labels)))[::-1]
+    finite_uppers = [
+        interval[1] for interval in intervals if interval is not None and math.isfinite(interval[1])
+    ]
+    right = max([1.05, threshold * 1.1, *finite_uppers, *(v for v in values if v is not None)])
+    right += 0.08  # room for the value labels
+    for position, value, interval, unsure in zip(
+        positions, values, intervals, inconclusive, strict=True
+    ):
+        _disparity_bar(axes, position, value, interval, unsure, threshold, right)
+    axes.axvline(
+        threshold, color=INK, linestyle="--", linewidth=1.1, label=chart["threshold_label"]
+    )
+    axes.set_yticks(positions, labels)
+    axes.set_xlim(0, right * 1.02)
+    axes.set_ylim(-0.7, len(labels) - 0.3)
+    axes.set_xlabel("selection rate ÷ highest group's selection rate (bars: 95 % interval)")
+    _legend(axes, with_inconclusive=any(inconclusive))
+    return figure
 
 
 def _disparity_bar(
@@ -164,7 +167,16 @@ def _disparity_bar(
             elinewidth=0.9,
             capsize=2.5,
         )
-    axes.text(label_at + 0.012, position, f"{value:.2f}", va="center", fontsize=7, color=INK)
+    # On a white ground: the threshold line or an interval's cap may run under the number.
+    axes.text(
+        label_at + 0.012,
+        position,
+        f"{value:.2f}",
+        va="center",
+        fontsize=7,
+        color=INK,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},
+    )
 
 
 def _legend(axes: Axes, *, with_inconclusive: bool) -> None:
@@ -179,11 +191,12 @@ def _legend(axes: Axes, *, with_inconclusive: bool) -> None:
         handles.append(
             Patch(facecolor=MUTED_COLOUR, hatch="//", label="inconclusive (small group)")
         )
+    # Four entries in one row are wider than the page column: two rows of two then.
     axes.legend(
         handles=handles,
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),
-        ncols=len(handles),
+        ncols=len(handles) if len(handles) <= 3 else 2,
         frameon=False,
         fontsize=7.5,
     )
