@@ -293,3 +293,32 @@ async def test_a_broken_project_file_is_a_message_not_a_crash(tmp_path: Path) ->
 
 def _leaves(tree: Any) -> list[Any]:
     return [leaf for branch in tree.root.children for leaf in branch.children]
+
+
+@run_async
+async def test_a_built_in_pack_is_not_opened_in_the_editor(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every project on the machine uses the installed packs: the reviewer is shown how to override."""
+    from auditkit.resources import policies_dir
+
+    pack = policies_dir() / "eeoc-four-fifths.yaml"
+    before = pack.read_bytes()
+    editor = project.parent / "editor.py"
+    editor.write_text("import sys, pathlib\npathlib.Path(sys.argv[-1]).write_text('edited')\n")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setattr(AuditApp, "suspend", lambda self: nullcontext())
+    app = AuditApp(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("6")
+        await settle(app, pilot)
+        tree = app.screen.query_one("#rules")
+        tree.move_cursor(next(n for n in _leaves(tree) if n.data.rule_id == "EEOC-4-5"))
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        notes = [str(note.message) for note in app._notifications]
+    assert pack.read_bytes() == before
+    assert any("built-in pack eeoc-four-fifths" in note and "overrides" in note for note in notes)

@@ -105,6 +105,16 @@ class PoliciesScreen(AuditScreen):
             self.notify("Select a rule defined in a policy file first.", severity="warning")
             return
         path, line = target
+        if (pack := builtin_pack(path)) is not None:
+            assert self.selected is not None
+            self.notify(
+                f"{self.selected.rule_id} comes from the built-in pack {pack}, shared by every project: "
+                f"change it from your own policy file with extends: [{{policy: builtin:{pack}, "
+                f"overrides: {{{self.selected.rule_id}: {{value: ...}}}}}}] (README: Built-in packs).",
+                severity="warning",
+                timeout=12,
+            )
+            return
         command = editor_command(path, line)
         try:
             with self.app.suspend():
@@ -118,6 +128,19 @@ class PoliciesScreen(AuditScreen):
         if completed.returncode != 0:
             self.notify(f"the editor exited with code {completed.returncode}", severity="warning")
         self.audit_app.action_run_check()
+
+
+def builtin_pack(path: str) -> str | None:
+    """The name of the built-in pack ``path`` is, if it is one of the installed packs (which are
+    not the reviewer's to edit: every project on the machine uses them)."""
+    from auditkit.resources import policies_dir
+
+    file = Path(path)
+    try:
+        inside = file.resolve().parent == policies_dir().resolve()
+    except OSError:
+        return None
+    return file.stem if inside else None
 
 
 def editor_command(path: str, line: int | None) -> list[str]:
