@@ -158,7 +158,8 @@ def threshold_line(
     """The line the first rule judging ``metric`` by ``grouping`` puts on the metric's scale.
 
     A ``ratio_to_max`` (or ``min_max_ratio``) parity rule with value v draws v times the highest known
-    group's value (four fifths of the best rate); a ``threshold`` rule by groups draws its value.
+    group's value of the groups large enough to judge (four fifths of the best rate); a ``threshold``
+    rule by groups draws its value.
     """
     from auditkit.policy.kinds.base import groupings_of
 
@@ -179,10 +180,13 @@ def _line_of(spec: Any, rule_id: str, rows: Sequence[FairnessRow]) -> ThresholdL
     if spec.kind == "threshold":
         return ThresholdLine(float(spec.value), f"{rule_id}: {spec.op} {spec.value:g}", spec.op)
     if spec.kind == "parity" and spec.aggregate in ("ratio_to_max", "min_max_ratio"):
-        known = [row.value for row in rows if row.value is not None and not row.unknown]
-        if not known:
+        known = [row for row in rows if row.value is not None and not row.unknown]
+        # The yardstick is the highest group large enough to judge, as the rule's is.
+        judged = [row.value for row in known if not row.inconclusive and row.value is not None]
+        candidates = judged or [row.value for row in known if row.value is not None]
+        if not candidates:
             return None
-        highest = max(known)
+        highest = max(candidates)
         return ThresholdLine(
             float(spec.value) * highest,
             f"{rule_id}: {spec.value:g} × highest group ({highest:.4f})",

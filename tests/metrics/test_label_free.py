@@ -63,7 +63,9 @@ def test_selection_and_scoring_rates_and_impact_ratios_match_pandas(ricci: Metri
     for by in (["Race"], ["Position", "Race"]):
         rates = frame.groupby(by)[["passed", "above_median"]].mean()
         counts = frame.groupby(by).size()
-        impact = rates["passed"] / rates["passed"].max()
+        # Each group over the highest group of at least 30 rows (the default minimum group size).
+        judged = rates["passed"][counts >= 30]
+        impact = rates["passed"] / (judged.max() if len(judged) else rates["passed"].max())
         groups = ricci.groups_by(tuple(by))
         assert len(groups) == len(rates)
         for group in groups:
@@ -77,7 +79,9 @@ def test_selection_and_scoring_rates_and_impact_ratios_match_pandas(ricci: Metri
             assert low < group.value("selection_rate") < high  # type: ignore[operator]
         summary = ricci.fairness_of(tuple(by))
         assert summary is not None
-        assert summary.summary["impact_ratio"] == pytest.approx(impact.min())
+        # The fairlearn aggregates keep every group, small ones included.
+        everyone = rates["passed"] / rates["passed"].max()
+        assert summary.summary["impact_ratio"] == pytest.approx(everyone.min())
         assert summary.summary["demographic_parity_difference"] == pytest.approx(
             rates["passed"].max() - rates["passed"].min()
         )
