@@ -131,7 +131,8 @@ def _profile(name: str, column_type: str, rows: int, values: tuple[Any, ...]) ->
         type=column_type,
         minimum=minimum,
         maximum=maximum,
-        approx_distinct=None if distinct is None else int(distinct),
+        # HyperLogLog can overshoot: never more distinct values than present ones.
+        approx_distinct=None if distinct is None else min(int(distinct), int(present)),
         mean=_text(mean),
         std=_text(std),
         median=_text(median),
