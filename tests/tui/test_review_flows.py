@@ -126,6 +126,11 @@ async def sign_off_and_report(project: Path, tmp_path: Path, keys: Path, out: Pa
         assert trail_of(project).load_run(run_id).signoffs == []
 
         screen.query_one("#reviewer").value = "Jane Roe"
+        await pilot.press("ctrl+s")  # no decision: approving is never the default
+        await settle(app, pilot)
+        assert "decision: choose one of approve" in screen_text(app)
+        assert trail_of(project).load_run(run_id).signoffs == []
+
         screen.query_one("#decision").value = "reject"
         await pilot.press("ctrl+s")  # a rejection without its reason
         await settle(app, pilot)

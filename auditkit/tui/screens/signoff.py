@@ -62,8 +62,9 @@ class SignoffScreen(AuditScreen):
                         yield Input(placeholder="name or e-mail", id="reviewer", compact=True)
                     with Horizontal(classes="form-row"):
                         yield Label("Decision", classes="form-label")
+                        # No decision is chosen for the reviewer: approving must be a choice.
                         yield Select[str](
-                            DECISION_CHOICES, value="approve", id="decision", compact=True
+                            DECISION_CHOICES, prompt="choose", id="decision", compact=True
                         )
                     with Horizontal(classes="form-row"):
                         yield Label("Comment", classes="form-label")
