@@ -17,6 +17,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from textual.pilot import Pilot
 
 from auditkit.cli.main import main
 from auditkit.trail import TrailStore
@@ -226,29 +227,40 @@ async def test_editing_a_policy_in_the_editor_reruns_the_check(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # An "editor" that raises PERF-001's threshold above the model's AUC.
-    editor = project.parent / "editor.py"
-    editor.write_text(
-        "import sys, pathlib\n"
+    use_editor(
+        project,
+        monkeypatch,
         "path = pathlib.Path(sys.argv[-1])\n"
-        "path.write_text(path.read_text().replace('value: 0.75', 'value: 0.99'))\n"
+        "path.write_text(path.read_text().replace('value: 0.75', 'value: 0.99'))\n",
     )
-    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setattr(AuditApp, "suspend", lambda self: nullcontext())
     app = AuditApp(project)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert app.session is not None and app.session.check is not None
         before = {f.rule_id: f.status for f in app.session.check.findings}
-        await pilot.press("6")
-        await settle(app, pilot)
-        tree = app.screen.query_one("#rules")
-        tree.move_cursor(next(n for n in _leaves(tree) if n.data.rule_id == "PERF-001"))
-        await pilot.pause()
-        await pilot.press("e")
+        await edit_rule(app, pilot, "PERF-001")
         await settle(app, pilot)
         after = {f.rule_id: f.status for f in app.session.check.findings}
     assert before["PERF-001"] == "pass" and after["PERF-001"] == "fail"
+
+
+def use_editor(project: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """$EDITOR is a Python script given the file's path last; the UI hands the terminal over at once."""
+    editor = project.parent / "editor.py"
+    editor.write_text(f"import sys, pathlib\n{script}")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setattr(AuditApp, "suspend", lambda self: nullcontext())
+
+
+async def edit_rule(app: AuditApp, pilot: Pilot[None], rule_id: str) -> None:
+    """Press e on ``rule_id`` in the policies screen."""
+    await pilot.press("6")
+    await settle(app, pilot)
+    tree = app.screen.query_one("#rules")
+    tree.move_cursor(next(n for n in _leaves(tree) if n.data.rule_id == rule_id))
+    await pilot.pause()
+    await pilot.press("e")
 
 
 @run_async
@@ -304,20 +316,11 @@ async def test_a_built_in_pack_is_not_opened_in_the_editor(
 
     pack = policies_dir() / "eeoc-four-fifths.yaml"
     before = pack.read_bytes()
-    editor = project.parent / "editor.py"
-    editor.write_text("import sys, pathlib\npathlib.Path(sys.argv[-1]).write_text('edited')\n")
-    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setattr(AuditApp, "suspend", lambda self: nullcontext())
+    use_editor(project, monkeypatch, "pathlib.Path(sys.argv[-1]).write_text('edited')\n")
     app = AuditApp(project)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("6")
-        await settle(app, pilot)
-        tree = app.screen.query_one("#rules")
-        tree.move_cursor(next(n for n in _leaves(tree) if n.data.rule_id == "EEOC-4-5"))
-        await pilot.pause()
-        await pilot.press("e")
+        await edit_rule(app, pilot, "EEOC-4-5")
         await pilot.pause()
         notes = [str(note.message) for note in app._notifications]
     assert pack.read_bytes() == before
