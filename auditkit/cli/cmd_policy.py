@@ -42,7 +42,7 @@ def list_command() -> int:
     """The built-in policy packs, the rule kinds and the metric keys rules can use."""
     from auditkit.metrics.quality import QUALITY_CHECKS
     from auditkit.metrics.registry import FAIRNESS_METRICS, METRICS, label_free_keys
-    from auditkit.policy.kinds import RULE_MODELS, kind_summary
+    from auditkit.policy.kinds import RULE_MODELS, kind_headline
     from auditkit.policy.loader import builtin_names, load_policy
 
     click.echo("built-in packs:")
@@ -51,7 +51,7 @@ def list_command() -> int:
         click.echo(f"  builtin:{name:<22} {pack.title} ({len(pack.rules)} rules)")
     click.echo("rule kinds:")
     for name in RULE_MODELS:
-        click.echo(f"  {name:<14} {kind_summary(name).splitlines()[0]}")
+        click.echo(f"  {name:<14} {kind_headline(name)}")
     click.echo("metrics: " + ", ".join(METRICS))
     click.echo("fairness metrics: " + ", ".join(FAIRNESS_METRICS))
     click.echo("without a label column (decisions only): " + ", ".join(label_free_keys()))

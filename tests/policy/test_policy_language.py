@@ -135,3 +135,14 @@ def test_schema_lists_every_kind(capsys: pytest.CaptureFixture[str]) -> None:
         for variant in schema["properties"]["rules"]["items"]["oneOf"]
     }
     assert kinds == {model.__name__ for model in RULE_MODELS.values()}
+
+
+def test_policy_list_gives_each_kind_a_whole_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "list"]) == ExitCode.OK
+    lines = capsys.readouterr().out.splitlines()
+    start = lines.index("rule kinds:") + 1
+    listed = {line.split()[0]: line for line in lines[start : start + len(RULE_MODELS)]}
+    assert set(listed) == set(RULE_MODELS)
+    for kind, line in listed.items():
+        assert line.endswith("."), f"{kind}: cut off mid-sentence: {line!r}"
+        assert "``" not in line, line

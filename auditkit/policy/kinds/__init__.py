@@ -49,6 +49,11 @@ def kind_summary(name: str) -> str:
     return (module.__doc__ or "").strip().split("\n\n", 1)[0]
 
 
+def kind_headline(name: str) -> str:
+    """The first paragraph on one line without its ````kind``:`` prefix, for listings."""
+    return " ".join(kind_summary(name).split()).removeprefix(f"``{name}``: ")
+
+
 def kind_example(name: str) -> str:
     """The kind's documented example rule (YAML, one list item)."""
     return str(_MODULES[name][0].EXAMPLE).strip("\n")
