@@ -12,6 +12,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from auditkit.data.datasets import ColumnRoles
     from auditkit.explain.report import ExplanationReport, ReasonCodes
     from auditkit.metrics import MetricReport
     from auditkit.metrics.result import GroupResult
@@ -347,3 +348,18 @@ def diff_sections(difference: dict[str, Any]) -> list[tuple[str, list[str]]]:
     from auditkit.trail.diff_text import diff_sections as text_sections
 
     return [(title.capitalize(), lines) for title, lines in text_sections(difference, arrow="→")]
+
+
+# -- data ------------------------------------------------------------------------------------------
+
+
+def sql_example(roles: ColumnRoles) -> str:
+    """A first query over this project's own columns: decisions by the first sensitive attribute."""
+    from auditkit.data.sql import quote_identifier
+
+    decision = roles.prediction or roles.score
+    if not roles.sensitive:
+        return "SELECT count(*) FROM current"
+    group = quote_identifier(roles.sensitive[0])
+    measures = f"count(*), avg({quote_identifier(decision)})" if decision else "count(*)"
+    return f"SELECT {group}, {measures} FROM current GROUP BY {group}"

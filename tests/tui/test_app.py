@@ -171,6 +171,13 @@ async def test_sql_console_refuses_file_access_with_a_clear_message(project: Pat
             "WHERE race = 'Black'"
         ).fetchall()
         assert "1 rows" in screen_text(app) and str(expected[0][0]) in screen_text(app)
+        # The console's example is over this project's own columns, and runs as it stands.
+        sql = app.screen.query_one("#sql")
+        assert sql.placeholder.startswith('SELECT "sex", count(*), avg("approved") FROM current')
+        sql.value = sql.placeholder.removesuffix("  (enter runs)")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "3 rows" in screen_text(app)  # Female, Male and the missing value
 
 
 @run_async

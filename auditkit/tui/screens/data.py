@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Input, Select, Static, TabbedContent, Tab
 
 from auditkit.tui.screens.base import AuditScreen
 from auditkit.tui.session import SQL_MAX_ROWS
-from auditkit.tui.views import cell, number
+from auditkit.tui.views import cell, number, sql_example
 
 if TYPE_CHECKING:
     from auditkit.data.browse import ColumnProfile, Page
@@ -57,7 +57,7 @@ class DataScreen(AuditScreen):
                 yield DataTable(id="profile", zebra_stripes=True, cursor_type="row")
             with TabPane("SQL", id="sql-tab"), Vertical():
                 yield Input(
-                    placeholder="SELECT race, avg(approved) FROM current GROUP BY race  (enter runs)",
+                    placeholder=f"{sql_example(self.session.project.roles)}  (enter runs)",
                     id="sql",
                 )
                 yield Static("", id="sql-message")
