@@ -165,6 +165,8 @@ async def sign_off_and_report(project: Path, tmp_path: Path, keys: Path, out: Pa
 
         screen.query_one("#report-passphrase_file").value = str(tmp_path / "pass.txt")
         await pilot.press("ctrl+g")
+        await pilot.pause()
+        assert "wrong passphrase" not in screen_text(app)  # the last try's error is gone at once
         await settle(app, pilot, timeout=120)
         text = screen_text(app)
         assert "signed by Jane Roe" in text

@@ -179,6 +179,7 @@ class SignoffScreen(AuditScreen):
             return
         self._show_progress("checking the signing key", 0.0)
         self.query_one("#report-files", Static).update("")
+        self.query_one("#signoff-message", Static).update("")  # an earlier error is not this try's
         self.run_task(
             f"writing the report of run {run_id}",
             lambda: self.session.build_report(form, self._progress_from_worker),
