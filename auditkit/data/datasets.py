@@ -51,8 +51,14 @@ class ColumnRoles:
 
     @property
     def favourable_below_threshold(self) -> bool:
-        """Whether a score below the threshold is the positive decision (``positive_prediction: 0``)."""
-        return str(self.positive_prediction).lower() in {"0", "0.0", "false"}
+        """Whether the decision is a risk score's: made by the score and its threshold (there is no
+        prediction column), and ``positive_prediction: 0`` says a score below the threshold is the
+        favourable decision. With a prediction column, ``positive_prediction`` is how that column
+        codes the favourable decision and says nothing of which way the score points."""
+        made_by_score = (
+            self.prediction is None and self.score is not None and self.threshold is not None
+        )
+        return made_by_score and str(self.positive_prediction).lower() in {"0", "0.0", "false"}
 
     def threshold_text(self) -> str:
         """The decision a score and threshold make, as a condition: ``decile_score < 5``."""

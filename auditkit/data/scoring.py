@@ -76,7 +76,9 @@ def score_dataset(
         _write_parquet_atomically(out_path, schema, map(scored_batch, reader))
     finally:
         reader.close()
-    roles = replace(dataset.roles, score=score_column, threshold=cut)
+    # The model's score is the probability of the favourable outcome: a decision made by it is
+    # favourable at or above the threshold, whatever the project says of a risk score of its own.
+    roles = replace(dataset.roles, score=score_column, threshold=cut, positive_prediction=None)
     if prediction_column is not None:
         positive_prediction = None if regression else 1
         roles = replace(

@@ -239,6 +239,23 @@ def test_a_risk_score_with_positive_prediction_0_is_favourable_below_the_thresho
     dataset = load(workspace, spec, roles)
     expected = [None if s is None else int(s < 5) for s in scores]
     assert column_values(workspace, dataset.decision_sql) == expected
+    assert column_values(workspace, dataset.score_sql or "") == [
+        None if s is None else 1.0 - s for s in scores
+    ]
+
+
+def test_with_a_prediction_column_positive_prediction_says_nothing_of_the_score(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    # ``declined`` codes the favourable decision as 0; the score still rises with repayment.
+    spec = write(tmp_path, {"label": [0, 1, 0], "declined": [0, 1, 0], "score": [0.9, 0.2, 0.7]})
+    roles = ColumnRoles(
+        label="label", positive_label=0, prediction="declined", positive_prediction=0, score="score"
+    )
+    dataset = load(workspace, spec, roles)
+    assert not roles.favourable_below_threshold
+    assert column_values(workspace, dataset.score_sql or "") == [0.9, 0.2, 0.7]
+    assert column_values(workspace, dataset.decision_sql) == [1, 0, 1]
 
 
 def test_no_outcome_roles(tmp_path: Path, workspace: Workspace) -> None:

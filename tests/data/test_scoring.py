@@ -265,3 +265,19 @@ def test_an_empty_selection_gives_an_empty_typed_file(
     scored = score_dataset(workspace, dataset, model, out, prediction_column="decision")
     assert scored.row_count == 0 and pq.read_table(out).num_rows == 0
     assert scored.schema["score"] == "DOUBLE" and scored.schema["decision"] == "TINYINT"
+
+
+def test_a_projects_risk_score_setting_does_not_turn_the_models_scores_round(
+    tmp_path: Path, unscored: Path, model: LoadedModel, workspace: Workspace
+) -> None:
+    """The model's score is the probability of the favourable outcome: its decision is favourable at
+    or above the threshold, even in a project that says ``positive_prediction: 0`` of a risk score."""
+    from dataclasses import replace
+
+    roles = replace(ROLES, positive_prediction=0)
+    dataset = open_current(workspace, unscored, roles)
+    scored = score_dataset(workspace, dataset, model, tmp_path / "scored.parquet", threshold=0.8)
+    favourable = all_at_once(model, unscored)[:, 0] >= 0.8
+    decisions = [row[0] for row in workspace.query(f"SELECT {scored.decision_sql} FROM current")]
+    assert decisions == favourable.astype(int).tolist()
+    assert scored.score_sql is not None and "1.0 -" not in scored.score_sql
