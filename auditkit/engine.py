@@ -387,10 +387,15 @@ def _gather_evidence(
     metrics = None
     by_confidence: dict[float, MetricReport] = {}
     by_reference: dict[tuple[tuple[tuple[str, Any], ...], float], MetricReport] = {}
+    by_size: dict[tuple[float, int], MetricReport] = {}
     if requirements.needs_metrics:
         groupings = evidence_groupings(requirements.groupings, loaded.current.roles.sensitive)
 
-        def report(reference: Mapping[str, Any] | None, confidence: float) -> MetricReport:
+        def report(
+            reference: Mapping[str, Any] | None,
+            confidence: float,
+            min_group_size: int = requirements.min_group_size,
+        ) -> MetricReport:
             typed = typed_reference_groups(
                 loaded.current, {k: str(v) for k, v in (reference or {}).items()}
             )
@@ -400,7 +405,7 @@ def _gather_evidence(
                 by=groupings,
                 reference_groups=typed,
                 confidence=confidence,
-                min_group_size=requirements.min_group_size,
+                min_group_size=min_group_size,
             )
 
         # Intervals depend on the confidence level: each level a rule asks for gets its own report
@@ -409,6 +414,11 @@ def _gather_evidence(
             by_confidence[confidence] = report(None, confidence)
             for reference in requirements.reference_groups:
                 by_reference[(reference_key(reference), confidence)] = report(reference, confidence)
+            # A rule's yardstick is the highest group large enough for that rule (one more scan for
+            # each other minimum: a four-fifths rule at 30 beside NYC LL144's impact ratios at 1).
+            for size in requirements.yardstick_sizes:
+                if size != requirements.min_group_size:
+                    by_size[(confidence, size)] = report(None, confidence, size)
         metrics = by_confidence[requirements.confidence]
     drift = None
     if requirements.needs_drift and loaded.reference is not None:
@@ -441,6 +451,7 @@ def _gather_evidence(
         sensitive=loaded.current.roles.sensitive,
         reference_metrics=by_reference,
         metrics_by_confidence=by_confidence or None,
+        metrics_by_size=by_size or None,
         score_column=loaded.current.roles.score,
         explanations=explanations,
         explanations_missing=missing,

@@ -43,6 +43,9 @@ class Plan:
     min_group_size: int = 30
     """The smallest minimum group size of the rules: groups below it are flagged inconclusive in the
     stored metrics (each rule still judges by its own minimum)."""
+    yardstick_sizes: tuple[int, ...] = ()
+    """The minimum group sizes of the rules that read ``ratio_to_max``, whose yardstick (the highest
+    group large enough to judge) depends on it: each other than ``min_group_size`` gets a report."""
     columns: frozenset[str] = field(default_factory=frozenset)
     """Columns the rules name (checked against the data before anything is computed)."""
 
@@ -61,6 +64,7 @@ def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
     kinds: set[str] = set()
     confidences: dict[float, None] = {}
     min_group_size: int | None = None
+    yardsticks: dict[int, None] = {}
     columns: set[str] = set()
     for rule in rules_of(policies):
         spec = rule.spec
@@ -68,6 +72,8 @@ def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
         if spec.kind in METRIC_KINDS:
             confidences[rule.confidence] = None
         min_group_size = min(min_group_size or rule.min_group_size, rule.min_group_size)
+        if reads_ratio_to_max(rule):
+            yardsticks[rule.min_group_size] = None
         for grouping in groupings_of(getattr(spec, "by", None), sensitive):
             groupings[grouping] = None
             columns.update(grouping)
@@ -87,7 +93,16 @@ def plan(policies: Sequence[Policy], sensitive: tuple[str, ...] = ()) -> Plan:
         confidence=next(iter(confidences), 0.95),
         confidences=tuple(confidences) or (0.95,),
         min_group_size=min_group_size or 30,
+        yardstick_sizes=tuple(yardsticks),
         columns=frozenset(columns),
+    )
+
+
+def reads_ratio_to_max(rule: Rule) -> bool:
+    """A rule judging (``parity``) or disclosing (``disclosure``) each group against the highest."""
+    spec = rule.spec
+    return spec.kind == "disclosure" or (
+        spec.kind == "parity" and getattr(spec, "aggregate", None) == "ratio_to_max"
     )
 
 

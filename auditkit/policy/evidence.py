@@ -49,6 +49,9 @@ class Evidence:
     and the confidence level of their intervals."""
     metrics_by_confidence: dict[float, MetricReport] | None = None
     """The metric report at every confidence level a rule asks for (``metrics`` is one of them)."""
+    metrics_by_size: dict[tuple[float, int], MetricReport] | None = None
+    """Reports whose ``ratio_to_max`` yardstick is the highest group of another minimum size, keyed by
+    confidence level and that size (for the rules reading ``ratio_to_max`` with their own minimum)."""
     score_column: str | None = None
     """The project's score column, for ``$score`` in drift rules."""
     explanations: ExplanationReport | None = None
@@ -56,8 +59,15 @@ class Evidence:
     explanations_missing: tuple[Outcome, str] | None = None
     """Why there are no explanations: (``not_applicable`` or ``error``, the reason)."""
 
-    def metrics_at(self, confidence: float) -> MetricReport | None:
-        """The metric report whose intervals are at ``confidence`` (a rule's own level)."""
+    def metrics_at(
+        self, confidence: float, min_group_size: int | None = None
+    ) -> MetricReport | None:
+        """The metric report whose intervals are at ``confidence`` (a rule's own level) and, when
+        ``min_group_size`` is given, whose ``ratio_to_max`` divides by the highest group of that size."""
+        if min_group_size is not None and self.metrics_by_size:
+            sized = self.metrics_by_size.get((confidence, min_group_size))
+            if sized is not None:
+                return sized
         if self.metrics_by_confidence is None:
             return self.metrics
         return self.metrics_by_confidence.get(confidence)

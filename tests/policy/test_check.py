@@ -226,3 +226,24 @@ def test_a_drift_rule_without_reference_data_is_not_applicable(
     (rule,) = json.loads(capsys.readouterr().out)["rules"]
     assert code == ExitCode.OK
     assert rule["status"] == "not_applicable" and "no reference dataset" in rule["message"]
+
+
+def test_a_rules_yardstick_does_not_depend_on_the_other_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The four-fifths rule (groups of 30+) divides by the highest group of 30+ rows, also beside
+    NYC LL144's impact ratios (groups of 1+), which divide by the highest group of all."""
+    data = tmp_path / "d.csv"
+    rows = [("A", 1)] * 50 + [("A", 0)] * 50 + [("B", 1)] * 45 + [("B", 0)] * 55 + [("C", 1)] * 5
+    data.write_text("grp,pred,y\n" + "".join(f"{g},{p},{p}\n" for g, p in rows))
+    base = ["check", "--data", str(data), "--label", "y", "--prediction", "pred"]
+    base += ["--sensitive", "grp", "--no-record", "--format", "json"]
+    ratios = {}
+    for packs in (["builtin:eeoc-four-fifths"], ["builtin:eeoc-four-fifths", "builtin:nyc-ll144"]):
+        main([*base, *(argument for pack in packs for argument in ("--policy", pack))])
+        rules = by_id(json.loads(capsys.readouterr().out))
+        groups = {tuple(g["group"].values()): g for g in rules["EEOC-4-5"]["groups"]}
+        ratios[len(packs)] = (groups[("A",)]["observed"], groups[("B",)]["observed"])
+        assert groups[("B",)]["status"] == "pass" and groups[("C",)]["status"] == "inconclusive"
+        assert rules["EEOC-4-5"]["status"] == "inconclusive"  # C is too small to decide, not failed
+    assert ratios[1] == ratios[2] == (1.0, pytest.approx(0.9))

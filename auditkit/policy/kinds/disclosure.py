@@ -71,7 +71,7 @@ class DisclosureRule(RuleCommon):
 def evaluate(rule: Rule, evidence: Evidence) -> Finding:
     spec = rule.spec
     assert isinstance(spec, DisclosureRule)
-    report = evidence.metrics_at(rule.confidence)
+    report = evidence.metrics_at(rule.confidence, rule.min_group_size)
     if report is None:
         return finding(rule, "error", "no metrics were computed for this run")
     groupings = groupings_of(spec.by, evidence.sensitive)

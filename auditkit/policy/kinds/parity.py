@@ -128,7 +128,8 @@ def evaluate(rule: Rule, evidence: Evidence) -> Finding:
 
 
 def _report_for(rule: Rule, spec: ParityRule, evidence: Evidence) -> MetricReport | None:
-    main = evidence.metrics_at(rule.confidence)
+    sized = rule.min_group_size if spec.aggregate == "ratio_to_max" else None
+    main = evidence.metrics_at(rule.confidence, sized)
     if spec.aggregate.endswith("_to_reference") and evidence.reference_metrics is not None:
         key = (reference_key(spec.reference_group), rule.confidence)
         return evidence.reference_metrics.get(key, main)
