@@ -118,10 +118,14 @@ def load_model_in_background(project: Project) -> Future[LoadedModel]:
     no module lock), so this thread imports it first, from an empty import stack, and neither thread
     ever holds a SciPy module while it waits for the other.
     """
-    from auditkit.data.artifacts import model_format
+    from auditkit.data.artifacts import check_model_file
 
     assert project.model is not None
-    needs_scipy = model_format(project.model.path) != "onnx"
+    # What can be refused without the model's libraries is refused here, before any scan.
+    kind, _digest = check_model_file(
+        project.model.path, trust=project.model.trust, pinned_sha256=project.model.sha256
+    )
+    needs_scipy = kind != "onnx"
     future: Future[LoadedModel] = Future()
 
     def load() -> None:
@@ -420,6 +424,7 @@ def _gather_evidence(
                 if size != requirements.min_group_size:
                     by_size[(confidence, size)] = report(None, confidence, size)
         metrics = by_confidence[requirements.confidence]
+    _raise_if_the_model_failed(loaded)
     drift = None
     if requirements.needs_drift and loaded.reference is not None:
         drift = compute_drift(
@@ -431,17 +436,17 @@ def _gather_evidence(
     quality = None
     if requirements.needs_quality:
         quality = compute_data_quality(loaded.workspace, loaded.current, loaded.reference)
-    sandbox = None
-    if requirements.needs_sql:
-        datasets = {CURRENT: loaded.current} | (
-            {REFERENCE: loaded.reference} if loaded.reference else {}
-        )
-        sandbox = SqlSandbox.over(datasets)
     explanations, missing = (
         explain_project(loaded, progress=progress, **_explain_options(requirements))
         if requirements.needs_explanations
         else (None, None)
     )
+    sandbox = None  # opened last: the caller closes it once the rules are judged
+    if requirements.needs_sql:
+        datasets = {CURRENT: loaded.current} | (
+            {REFERENCE: loaded.reference} if loaded.reference else {}
+        )
+        sandbox = SqlSandbox.over(datasets)
     return Evidence(
         metrics=metrics,
         drift=drift,
@@ -456,6 +461,14 @@ def _gather_evidence(
         explanations=explanations,
         explanations_missing=missing,
     )
+
+
+def _raise_if_the_model_failed(loaded: LoadedProject) -> None:
+    """A model that could not be loaded (a skops type nobody trusted, a corrupt file) ends the run as
+    soon as that is known, not after every scan of a large dataset."""
+    future = loaded.model_loading
+    if future is not None and future.done():
+        future.result()
 
 
 def _explain_options(requirements: Plan) -> dict[str, Any]:

@@ -184,11 +184,7 @@ def load_model(
     digest does not.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: model file not found")
-    kind = model_format(path)
-    digest = sha256_file(path)
-    _check_pin(path, digest, pinned_sha256)
+    kind, digest = check_model_file(path, trust=trust, pinned_sha256=pinned_sha256)
     if kind == "skops":
         model, trusted_types = _load_skops(path, trust)
         info = _describe_estimator(path, kind, digest, model, bool(trusted_types))
@@ -196,9 +192,23 @@ def load_model(
     if kind == "onnx":
         session = _load_onnx(path)
         return LoadedModel(_describe_onnx(path, digest, session), session)
-    _check_pickle_trust(path, digest, trust is True, pinned_sha256)
     model = _load_pickle(path, kind)
     return LoadedModel(_describe_estimator(path, kind, digest, model, True), model)
+
+
+def check_model_file(
+    path: Path, *, trust: ModelTrust = False, pinned_sha256: str | None = None
+) -> tuple[ModelFormat, str]:
+    """The refusals that need no model library, in a moment: a missing file, an unknown format, a
+    digest other than the pinned one, a pickle without trust. Returns the format and the sha256."""
+    if not path.is_file():
+        raise InputError(f"{path}: model file not found")
+    kind = model_format(path)
+    digest = sha256_file(path)
+    _check_pin(path, digest, pinned_sha256)
+    if kind in ("pickle", "joblib"):
+        _check_pickle_trust(path, digest, trust is True, pinned_sha256)
+    return kind, digest
 
 
 def _check_pin(path: Path, digest: str, pinned: str | None) -> None:

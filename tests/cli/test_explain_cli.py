@@ -91,9 +91,16 @@ def test_no_rows_to_explain_is_an_input_error(capsys: pytest.CaptureFixture[str]
 
 
 def test_check_with_a_model_it_may_not_load_is_an_input_error_not_a_finding(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The model loads beside the data scans; a refusal still ends the run with one line (exit 2)."""
+    """The model loads beside the data scans; a refusal still ends the run with one line (exit 2),
+    and a pickle is refused before any scan of the data."""
+    import auditkit.metrics
+
+    def no_scan(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the data was scanned before the model was refused")
+
+    monkeypatch.setattr(auditkit.metrics, "compute_metrics", no_scan)
     import pickle
 
     import skops.io
