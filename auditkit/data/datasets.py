@@ -214,8 +214,13 @@ def load_dataset(
     schema = workspace.columns(name)
     dataset = Dataset(name=name, source=source, roles=roles, schema=schema, where=where)
     origin = spec.path
-    _raise_if_any(origin, _single_column_problems(workspace, source, schema))
+    if len(schema) == 1:
+        _raise_if_any(origin, _misfit_csv_problems(workspace, source))
     missing = _missing_columns(roles, schema)
+    if missing:
+        # The sniffer may also take a row that does not fit for the header: the line at fault then
+        # explains the missing columns better than their names do.
+        _raise_if_any(origin, _misfit_csv_problems(workspace, source))
     _raise_if_any(origin, missing + (_single_column_hint(source, schema) if missing else []))
     _raise_if_any(origin, _role_type_problems(dataset, require_decisions))
     return _with_value_checks(workspace, dataset, origin, require_decisions)
@@ -234,12 +239,11 @@ def _missing_columns(roles: ColumnRoles, schema: dict[str, str]) -> list[str]:
     return problems
 
 
-def _single_column_problems(
-    workspace: Workspace, source: ResolvedSource, schema: dict[str, str]
-) -> list[str]:
-    """A CSV that DuckDB read as one column of whole lines because a row does not fit its header:
-    the line at fault, rather than every role's column reported as not found."""
-    if source.format != "csv" or len(schema) != 1:
+def _misfit_csv_problems(workspace: Workspace, source: ResolvedSource) -> list[str]:
+    """A CSV that DuckDB read oddly (one column of whole lines, or a misfit row as the header)
+    because a row does not fit its header: the line at fault, rather than every role's column
+    reported as not found."""
+    if source.format != "csv":
         return []
     misfit = workspace.misfit_csv_line(source)
     return [f"cannot read: {misfit}"] if misfit else []

@@ -541,3 +541,18 @@ def test_a_genuine_single_column_with_a_comma_in_its_name_loads(
         require_decisions=False,
     )
     assert dataset.schema == {"score, final": "DOUBLE"}
+
+
+def test_a_long_row_the_sniffer_takes_for_the_header_names_its_line(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    # DuckDB's sniffer reads the widest row as the header: the roles' columns would be "not found".
+    (tmp_path / "wide.tsv").write_text("g\tp\ty\nA\t1\t0\nB\t0\t1\t5\n")
+    with pytest.raises(InputError) as caught:
+        load_dataset(
+            workspace,
+            "current",
+            SourceSpec(str(tmp_path / "wide.tsv")),
+            ColumnRoles(label="y", prediction="p", sensitive=("g",)),
+        )
+    assert_one_line(caught.value, "wide.tsv", "Line: 3", "Expected Number of Columns: 3 Found: 4")
