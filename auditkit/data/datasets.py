@@ -163,10 +163,15 @@ class Dataset:
         probability of the adverse outcome becomes one of the favourable outcome, and any other risk
         score keeps its order, reversed (its calibration metrics are then null: not in [0, 1]).
         """
-        if not self.roles.score:
+        score = self.raw_score_sql
+        if score is None:
             return None
-        score = f"CAST({quote_identifier(self.roles.score)} AS DOUBLE)"
         return f"(1.0 - {score})" if self.roles.favourable_below_threshold else score
+
+    @property
+    def raw_score_sql(self) -> str | None:
+        """The score as the data gives it (the scoring rate's: the share above the median)."""
+        return f"CAST({quote_identifier(self.roles.score)} AS DOUBLE)" if self.roles.score else None
 
     @property
     def weight_sql(self) -> str | None:

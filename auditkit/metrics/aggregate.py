@@ -83,6 +83,10 @@ def _base_cte(dataset: Dataset, columns: Sequence[str], request: Request, with_s
     selected.append(f"{dataset.weight_sql} AS __w" if request.weighted else "1.0 AS __w")
     if with_score and dataset.score_sql:
         selected.append(f"{dataset.score_sql} AS __s")
+    if request.scoring_median is not None and dataset.raw_score_sql:
+        # The scoring rate reads the score as the tool gives it (LL144: above the median), also for
+        # a risk score, which the other score metrics read turned round.
+        selected.append(f"{dataset.raw_score_sql} AS __r")
     return f"base AS (SELECT {', '.join(selected)} FROM {dataset.relation})"
 
 
@@ -188,11 +192,11 @@ def _score_aggregates(request: Request) -> list[str]:
     if request.scoring_median is not None:
         median = repr(float(request.scoring_median))
         parts += [
-            "count(__s) AS scored",
-            f"count(*) FILTER (WHERE __s > {median}) AS above_median",
-            f"{exact_sum('__w', 'FILTER (WHERE __s IS NOT NULL)')} AS w_scored",
-            f"{exact_sum('__w * __w', 'FILTER (WHERE __s IS NOT NULL)')} AS w2_scored",
-            f"{exact_sum('__w', f'FILTER (WHERE __s > {median})')} AS w_above_median",
+            "count(__r) AS scored",
+            f"count(*) FILTER (WHERE __r > {median}) AS above_median",
+            f"{exact_sum('__w', 'FILTER (WHERE __r IS NOT NULL)')} AS w_scored",
+            f"{exact_sum('__w * __w', 'FILTER (WHERE __r IS NOT NULL)')} AS w2_scored",
+            f"{exact_sum('__w', f'FILTER (WHERE __r > {median})')} AS w_above_median",
         ]
     return parts
 
@@ -249,9 +253,9 @@ def _outcome_aggregates(request: Request) -> list[str]:
 
 def score_median(connection: duckdb.DuckDBPyConnection, dataset: Dataset) -> float | None:
     """Median score of the whole (filtered) sample, interpolated like ``numpy.median``."""
-    assert dataset.score_sql is not None
+    assert dataset.raw_score_sql is not None
     row = connection.execute(
-        f"SELECT quantile_cont({dataset.score_sql}, 0.5) FROM {dataset.relation}"
+        f"SELECT quantile_cont({dataset.raw_score_sql}, 0.5) FROM {dataset.relation}"
     ).fetchone()
     return None if row is None or row[0] is None else float(row[0])
 

@@ -445,6 +445,8 @@ def test_a_risk_score_is_read_in_the_favourable_direction(tmp_path: Path) -> Non
     )
     assert close(overall["brier"], skm.brier_score_loss(favourable, favourable_score))
     assert close(overall["selection_rate"], float(np.mean(risk < 0.5)))
+    # The scoring rate (NYC LL144) reads the score as given: the share above its median.
+    assert close(overall["scoring_rate"], float(np.mean(risk > np.median(risk))))
 
 
 @pytest.mark.parametrize("min_group_size", [1, 30])
