@@ -35,6 +35,11 @@ EXPECTED = sorted(zip(*COLUMNS.values(), strict=True))
 SELECT_ALL = "SELECT id, grp, note, label, score FROM current ORDER BY id"
 
 
+def load_file(workspace: Workspace, path: Path, roles: ColumnRoles, **options: Any) -> Any:
+    """Load ``path`` as the current dataset, as the engine does."""
+    return load_dataset(workspace, "current", SourceSpec(str(path)), roles, **options)
+
+
 def arrow_table() -> pa.Table:
     return pa.table(COLUMNS)
 
@@ -415,11 +420,8 @@ def test_csv_value_beyond_the_type_sample_is_reported_at_load(
     lines = ["zip,label,decision", *["12345,1,1"] * 30_000, "unknown,0,1"]
     (tmp_path / "late.csv").write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError) as caught:
-        load_dataset(
-            workspace,
-            "current",
-            SourceSpec(str(tmp_path / "late.csv")),
-            ColumnRoles(label="label", prediction="decision"),
+        load_file(
+            workspace, tmp_path / "late.csv", ColumnRoles(label="label", prediction="decision")
         )
     assert_one_line(caught.value, "late.csv", "Line: 30002", '"zip"', "unknown")
 
@@ -427,11 +429,8 @@ def test_csv_value_beyond_the_type_sample_is_reported_at_load(
 def test_ragged_csv_read_as_one_column_names_the_line(tmp_path: Path, workspace: Workspace) -> None:
     (tmp_path / "ragged.csv").write_text("label,decision\n1,1\n0,1,extra\n1,0\n")
     with pytest.raises(InputError) as caught:
-        load_dataset(
-            workspace,
-            "current",
-            SourceSpec(str(tmp_path / "ragged.csv")),
-            ColumnRoles(label="label", prediction="decision"),
+        load_file(
+            workspace, tmp_path / "ragged.csv", ColumnRoles(label="label", prediction="decision")
         )
     # One line about the row at fault, not one per role whose column "was not found".
     assert_one_line(caught.value, "ragged.csv", "Line: 3", "Expected Number of Columns: 2 Found: 3")
@@ -441,13 +440,7 @@ def test_ragged_csv_is_reported_even_without_roles(tmp_path: Path, workspace: Wo
     # What ``auditkit init`` loads: no role could name a missing column.
     (tmp_path / "ragged.tsv").write_text("a\tb\tc\n1\t2\t3\n1\t2\n")
     with pytest.raises(InputError) as caught:
-        load_dataset(
-            workspace,
-            "current",
-            SourceSpec(str(tmp_path / "ragged.tsv")),
-            ColumnRoles(),
-            require_decisions=False,
-        )
+        load_file(workspace, tmp_path / "ragged.tsv", ColumnRoles(), require_decisions=False)
     assert_one_line(caught.value, "ragged.tsv", "Line: 3", "Expected Number of Columns: 3 Found: 2")
 
 
@@ -460,11 +453,8 @@ def test_short_row_that_defeats_the_sniffer_names_its_line(
     lines = ["label,decision,race,sex", *good, "1,0,Black", *good]
     (tmp_path / "export.csv").write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError) as caught:
-        load_dataset(
-            workspace,
-            "current",
-            SourceSpec(str(tmp_path / "export.csv")),
-            ColumnRoles(label="label", prediction="decision"),
+        load_file(
+            workspace, tmp_path / "export.csv", ColumnRoles(label="label", prediction="decision")
         )
     assert_one_line(
         caught.value, "export.csv", "Line: 3002", "Expected Number of Columns: 4 Found: 3"
@@ -475,13 +465,7 @@ def test_single_column_csv_with_a_quoted_delimiter_in_its_header_reads(
     tmp_path: Path, workspace: Workspace
 ) -> None:
     (tmp_path / "one.csv").write_text('"label,observed"\n1\n0\n')
-    dataset = load_dataset(
-        workspace,
-        "current",
-        SourceSpec(str(tmp_path / "one.csv")),
-        ColumnRoles(),
-        require_decisions=False,
-    )
+    dataset = load_file(workspace, tmp_path / "one.csv", ColumnRoles(), require_decisions=False)
     assert dataset.row_count == 2
 
 
@@ -502,10 +486,9 @@ def test_real_compas_csv_reads_like_pythons_csv_module(
         pytest.skip(f"{path.name} is not in {shared_data}")
     with path.open(newline="") as handle:
         header, *rows = list(csv.reader(handle))
-    dataset = load_dataset(
+    dataset = load_file(
         workspace,
-        "current",
-        SourceSpec(str(path)),
+        path,
         ColumnRoles(label="two_year_recid", score="decile_score", threshold=5, sensitive=("race",)),
     )
     assert dataset.row_count == len(rows) == 7214
@@ -533,12 +516,8 @@ def test_a_genuine_single_column_with_a_comma_in_its_name_loads(
     tmp_path: Path, workspace: Workspace
 ) -> None:
     (tmp_path / "one.csv").write_text('"score, final"\n0.2\n0.7\n')
-    dataset = load_dataset(
-        workspace,
-        "current",
-        SourceSpec(str(tmp_path / "one.csv")),
-        ColumnRoles(score="score, final"),
-        require_decisions=False,
+    dataset = load_file(
+        workspace, tmp_path / "one.csv", ColumnRoles(score="score, final"), require_decisions=False
     )
     assert dataset.schema == {"score, final": "DOUBLE"}
 
@@ -549,10 +528,9 @@ def test_a_long_row_the_sniffer_takes_for_the_header_names_its_line(
     # DuckDB's sniffer reads the widest row as the header: the roles' columns would be "not found".
     (tmp_path / "wide.tsv").write_text("g\tp\ty\nA\t1\t0\nB\t0\t1\t5\n")
     with pytest.raises(InputError) as caught:
-        load_dataset(
+        load_file(
             workspace,
-            "current",
-            SourceSpec(str(tmp_path / "wide.tsv")),
+            tmp_path / "wide.tsv",
             ColumnRoles(label="y", prediction="p", sensitive=("g",)),
         )
     assert_one_line(caught.value, "wide.tsv", "Line: 3", "Expected Number of Columns: 3 Found: 4")
