@@ -191,7 +191,7 @@ def cover(run: Mapping[str, Any], created: datetime) -> dict[str, Any]:
     return {
         "title": report.get("title") or "Model audit report",
         "organisation": report.get("organisation") or "",
-        "model_name": model.get("name") or "unnamed model",
+        "model_name": model_name(model, result.get("inputs", {})),
         "model_version": model.get("version") or "",
         "audit_id": run["run_id"],
         "date": long_date(created.date()),
@@ -201,6 +201,18 @@ def cover(run: Mapping[str, Any], created: datetime) -> dict[str, Any]:
         "fail_on": result.get("fail_on", "high"),
         "tool": f"{run.get('tool', {}).get('name', 'auditkit')} {run.get('tool', {}).get('version', '')}".strip(),
     }
+
+
+def model_name(model: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
+    """The model's name; its file's when it has none; without a model (decisions or a vendor's score
+    in the data), the data's file: what the audit is of."""
+    if model.get("name"):
+        return str(model["name"])
+    artifact = (inputs.get("model") or {}).get("path")
+    if artifact:
+        return PurePath(str(artifact)).stem
+    current = (inputs.get("current") or {}).get("path")
+    return f"decisions in {PurePath(str(current)).name}" if current else "unnamed model"
 
 
 def verdict_kind(result: Mapping[str, Any]) -> str:

@@ -169,3 +169,15 @@ def test_an_incomplete_audit_that_found_failures_says_both() -> None:
     assert "does not meet 1 of the requirements" in text and "also incomplete" in text
     run["result"]["rules"] = [broken]
     assert cover_verdict(html_of(run)) == "Incomplete"
+
+
+def test_an_audit_without_a_model_names_the_data_it_audits() -> None:
+    """A vendor's score or decisions in the data: the cover and running header say what was audited."""
+    run = minimal_run()
+    run["project"]["model"] = None
+    html = html_of(run)
+    assert 'data-running-model="decisions in data.csv' in html
+    assert "unnamed model" not in html
+    run["project"]["model"] = {"name": None, "version": None}
+    run["result"]["inputs"]["model"] = {"path": "/srv/models/scorecard-v7.skops"}
+    assert 'data-running-model="scorecard-v7' in html_of(run)
