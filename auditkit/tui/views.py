@@ -171,19 +171,21 @@ def threshold_line(
                 continue
             if grouping not in groupings_of(getattr(spec, "by", None), sensitive):
                 continue
-            line = _line_of(spec, rule.id, rows)
+            line = _line_of(spec, rule.id, rows, rule.min_group_size)
             if line is not None:
                 return line
     return None
 
 
-def _line_of(spec: Any, rule_id: str, rows: Sequence[FairnessRow]) -> ThresholdLine | None:
+def _line_of(
+    spec: Any, rule_id: str, rows: Sequence[FairnessRow], min_group_size: int
+) -> ThresholdLine | None:
     if spec.kind == "threshold":
         return ThresholdLine(float(spec.value), f"{rule_id}: {spec.op} {spec.value:g}", spec.op)
     if spec.kind == "parity" and spec.aggregate in ("ratio_to_max", "min_max_ratio"):
         known = [row for row in rows if row.value is not None and not row.unknown]
-        # The yardstick is the highest group large enough to judge, as the rule's is.
-        judged = [row.value for row in known if not row.inconclusive and row.value is not None]
+        # The yardstick is the highest group large enough for this rule to judge, as the rule's is.
+        judged = [row.value for row in known if row.n >= min_group_size and row.value is not None]
         candidates = judged or [row.value for row in known if row.value is not None]
         if not candidates:
             return None

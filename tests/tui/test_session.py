@@ -293,3 +293,24 @@ def test_a_cancelled_explanation_stops_and_is_not_kept(project: Path) -> None:
     assert stages[0] == "sample" and "proxies" not in stages
     assert session._explanation is None
     session.close()
+
+
+def test_threshold_line_uses_the_highest_group_large_enough_for_the_rule(tmp_path: Path) -> None:
+    from auditkit.policy.loader import load_policy
+    from auditkit.tui.views import FairnessRow
+
+    policy_file = tmp_path / "p.yaml"
+    policy_file.write_text(
+        "apiVersion: auditkit/v1\nkind: Policy\nmetadata: {id: p, title: P, version: 1.0.0}\n"
+        "defaults: {min_group_size: 30}\nrules:\n"
+        "  - {id: R, title: t, kind: parity, metric: selection_rate, by: [g],"
+        ' aggregate: ratio_to_max, op: ">=", value: 0.8, severity: high}\n'
+    )
+
+    def row(label: str, n: int, value: float) -> FairnessRow:
+        # Marked by the screen's own (smaller) minimum: none of them inconclusive there.
+        return FairnessRow(label, n, value, None, None, None, False, None)
+
+    rows = [row("A", 100, 0.5), row("B", 100, 0.45), row("C", 5, 1.0)]
+    line = threshold_line([load_policy(str(policy_file))], ("g",), ("g",), "selection_rate", rows)
+    assert line is not None and line.value == pytest.approx(0.8 * 0.5)
