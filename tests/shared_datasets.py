@@ -70,3 +70,16 @@ SAMPLE_NUMERIC = [
 ]
 """The sample model's input columns (as ``sample_data/generate.py`` defines them), for tests and benchmarks
 that train other models on the sample data."""
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run ``auditkit ARGS`` in this process: the exit code, standard output and standard error."""
+    import contextlib
+    import io
+
+    from auditkit.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()

@@ -3,9 +3,7 @@ from the store with plain SQL, shown by `history` and the report; every refusal 
 
 from __future__ import annotations
 
-import contextlib
 import html
-import io
 import json
 import shutil
 import subprocess
@@ -16,19 +14,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from auditkit.cli.main import main
 from auditkit.errors import ExitCode
-from tests.shared_datasets import copy_sample_project
+from tests.shared_datasets import copy_sample_project, run_cli
 
 REVIEWER = "Jane Roe"
 CONDITIONS = "Remediate FAIR-001 by 2027-01-31 (MRC-2026-120)"
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

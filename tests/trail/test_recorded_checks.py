@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -12,10 +10,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from auditkit.cli.main import main
 from auditkit.errors import ExitCode
 from auditkit.trail import TrailStore
-from tests.shared_datasets import copy_sample_project
+from tests.shared_datasets import copy_sample_project, run_cli
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 WAIVER = """\
@@ -27,13 +24,6 @@ waivers:
     approved_by: jane.roe@example.com
     expires: 2099-12-31
 """
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
