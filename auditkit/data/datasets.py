@@ -19,6 +19,15 @@ Task = Literal["classification", "regression"]
 _SHOWN_VALUES = 10
 
 
+def decided_below_threshold(
+    prediction: str | None, score: str | None, threshold: float | None, positive_prediction: Any
+) -> bool:
+    """A risk score's decision: the score and its threshold decide (no prediction column), and
+    ``positive_prediction`` 0 makes a score below the threshold the favourable decision."""
+    made_by_score = prediction is None and score is not None and threshold is not None
+    return made_by_score and str(positive_prediction).lower() in {"0", "0.0", "false"}
+
+
 @dataclass(frozen=True)
 class ColumnRoles:
     """What each column means to the audit."""
@@ -55,10 +64,9 @@ class ColumnRoles:
         prediction column), and ``positive_prediction: 0`` says a score below the threshold is the
         favourable decision. With a prediction column, ``positive_prediction`` is how that column
         codes the favourable decision and says nothing of which way the score points."""
-        made_by_score = (
-            self.prediction is None and self.score is not None and self.threshold is not None
+        return decided_below_threshold(
+            self.prediction, self.score, self.threshold, self.positive_prediction
         )
-        return made_by_score and str(self.positive_prediction).lower() in {"0", "0.0", "false"}
 
     def threshold_text(self) -> str:
         """The decision a score and threshold make, as a condition: ``decile_score < 5``."""

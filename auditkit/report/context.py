@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
 
+from auditkit.data.datasets import decided_below_threshold
 from auditkit.errors import AuditkitError
 from auditkit.metrics.registry import METRICS
 from auditkit.report.definitions import methodology
@@ -387,8 +388,9 @@ def decision_sentence(columns: Mapping[str, Any]) -> str:
         score, threshold = columns.get("score"), columns.get("threshold")
         if score is None:
             return ""
-        # A risk score (higher is adverse) declares its favourable decision as positive_prediction: 0.
-        below = str(columns.get("positive_prediction")).lower() in {"0", "0.0", "false"}
+        below = decided_below_threshold(
+            prediction, score, threshold, columns.get("positive_prediction")
+        )
         side = "below" if below else "of at least"
         return f"A favourable decision is a score “{score}” {side} {measure(threshold)}."
     return f"A favourable decision is “{prediction}” = {positive}; the selection rate is the share of favourable decisions."
