@@ -52,24 +52,29 @@ def report(**options: Any) -> int:
     in the audit trail. All files are written together or not at all.
     """
     from auditkit.errors import UsageError
-    from auditkit.report.build import build_report
+    from auditkit.report.worker import ReportWorker
 
     if (options["sign_key"] is None) != (options["sign_cert"] is None):
         raise UsageError("--sign-key and --sign-cert go together")
-    store = open_store(options["config"], options["store"])
-    stored = store.load_run(options["run_reference"])
-    signer = _signer(options)
-    out: Path = options["out"]
-    anchor = store.anchor()
-    files, signed_by = build_report(
-        stored.document,
-        out,
-        signoffs=stored.signoffs,
-        signer=signer,
-        template_dirs=options["templates"],
-        progress=_progress_printer(),
-        trail_anchor=anchor,
-    )
+    # The PDF's process starts first: it imports WeasyPrint while this one reads the audit trail.
+    with ReportWorker() as worker:
+        from auditkit.report.build import build_report
+
+        store = open_store(options["config"], options["store"])
+        stored = store.load_run(options["run_reference"])
+        signer = _signer(options)
+        out: Path = options["out"]
+        anchor = store.anchor()
+        files, signed_by = build_report(
+            stored.document,
+            out,
+            signoffs=stored.signoffs,
+            signer=signer,
+            template_dirs=options["templates"],
+            progress=_progress_printer(),
+            trail_anchor=anchor,
+            worker=worker,
+        )
     store.append_report(stored.run_id, files, signer=signed_by)
     for entry in files:
         click.echo(f"{out / entry['name']}  sha256 {entry['sha256']}")

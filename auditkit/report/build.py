@@ -6,6 +6,7 @@ The command line (``auditkit report``, ``auditkit demo``) and the terminal UI bo
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from auditkit.report.keys import SignerConfig
+    from auditkit.report.keys import SignerConfig, SignerMaterial
     from auditkit.report.render import Progress, RenderedReport
     from auditkit.report.worker import ReportWorker
 
@@ -27,22 +28,29 @@ def build_report(
     template_dirs: Sequence[Path] = (),
     progress: Progress | None = None,
     trail_anchor: Mapping[str, Any] | None = None,
+    worker: ReportWorker | None = None,
 ) -> tuple[list[dict[str, str]], str | None]:
     """Render (and sign) in a staging folder beside ``out``, then move the finished files into ``out``.
 
     Returns the files written with their sha256, and the signer's name. A failure at any step (a wrong
     passphrase, a template error) leaves ``out`` as it was. ``progress`` gets ``(step, fraction)``.
     ``trail_anchor`` (:meth:`auditkit.trail.TrailStore.anchor`) is signed into the in-toto statement.
+    ``worker`` (started early, so that it imports WeasyPrint meanwhile) writes the PDF; without one,
+    one is started here.
     """
     from auditkit.report import render_report
     from auditkit.report.dsse import sha256_hex
+    from auditkit.report.keys import load_signer
     from auditkit.report.worker import ReportWorker
 
     report_progress = progress or (lambda _step, _fraction: None)
+    # A wrong passphrase or a key that is not the certificate's is said before any rendering.
+    material = load_signer(signer) if signer is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        with ReportWorker(signer=signer) as worker:
+        with contextlib.ExitStack() as stack:
+            pdf_writer = worker or stack.enter_context(ReportWorker())
             rendered = render_report(
                 document,
                 staging,
@@ -50,12 +58,13 @@ def build_report(
                 template_dirs=template_dirs,
                 # Signing takes a tenth of the time: rendering reports up to 90 %.
                 progress=lambda step, fraction: report_progress(step, fraction * 0.9),
-                worker=worker,
+                worker=pdf_writer,
+                meanwhile=_import_pyhanko if signer is not None else lambda: None,
             )
-            signed_by = None
-            if signer is not None:
-                report_progress("signing", 0.9)
-                signed_by = _sign(staging, rendered, document, signer, trail_anchor, worker)
+        signed_by = None
+        if signer is not None and material is not None:
+            report_progress("signing", 0.9)
+            signed_by = _sign(staging, rendered, document, signer, material, trail_anchor)
         names = sorted(path.name for path in staging.iterdir())
         files = [
             {"name": name, "sha256": sha256_hex((staging / name).read_bytes())} for name in names
@@ -69,15 +78,19 @@ def build_report(
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _import_pyhanko() -> None:
+    """Most of the cost of signing, paid while the PDF is being written."""
+    import pyhanko.sign  # noqa: F401
+
+
 def _sign(
     staging: Path,
     rendered: RenderedReport,
     document: Mapping[str, Any],
     signer: SignerConfig,
+    material: SignerMaterial,
     trail_anchor: Mapping[str, Any] | None,
-    worker: ReportWorker,
 ) -> str:
-    from auditkit.report.keys import load_signer
     from auditkit.report.signing import sign_report
 
     result = document.get("result") or {}
@@ -91,5 +104,5 @@ def _sign(
     if trail_anchor is not None:
         predicate["audit_trail"] = dict(trail_anchor)
     covered = [path for path in rendered.files if path.name != rendered.pdf.name]
-    sign_report(staging, rendered.pdf, signer, covered, predicate, worker=worker)
-    return load_signer(signer).name
+    sign_report(staging, rendered.pdf, signer, covered, predicate, material=material)
+    return material.name

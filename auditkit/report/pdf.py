@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 PDF_VARIANT = "pdf/a-3b"
 
 ChartSource = Callable[[str], str]
-"""A chart's SVG text from its key (:meth:`auditkit.report.worker.ReportWorker.svg`)."""
+"""A chart's SVG text from its key."""
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,46 @@ class EmbeddedFile:
     """How the file relates to the document (ISO 32000-2, 7.11.3): the run's data is ``Data``."""
 
 
+@dataclass(frozen=True)
+class PdfJob:
+    """A report's PDF but for what is made while it is laid out: its charts and its manifest."""
+
+    html: str
+    """The report's HTML, each chart a stand-in (:func:`auditkit.report.worker.placeholder`)."""
+    chart_keys: frozenset[str]
+    attachments: tuple[EmbeddedFile, ...]
+    manifest: EmbeddedFile
+    """Embedded after the attachments; its content is given once ``report.html`` is final."""
+    created: datetime
+    document_id: str
+
+
+def render_pdf(
+    job: PdfJob,
+    *,
+    charts: ChartSource,
+    manifest: Callable[[], bytes],
+    laid_out: Callable[[], None] = lambda: None,
+) -> bytes:
+    """Lay ``job`` out, then write it as PDF/A-3b: ``charts`` gives each chart's SVG when its page is
+    drawn, ``manifest`` the manifest's content, and ``laid_out`` hears that the layout is done."""
+
+    def chart(key: str) -> str:
+        if key not in job.chart_keys:
+            raise ValueError(f"the report shows no chart {key!r}")
+        return charts(key)
+
+    document = lay_out(job.html, charts=chart)
+    laid_out()
+    embedded = (*job.attachments, dataclasses.replace(job.manifest, content=manifest()))
+    return write_pdf(document, embedded=embedded, created=job.created, document_id=job.document_id)
+
+
 def lay_out(html: str, *, charts: ChartSource | None = None) -> Any:
     """WeasyPrint's pages for ``html``, fetching nothing from the network (local fonts only).
 
-    ``charts`` resolves the ``auditkit-chart:KEY`` images of the HTML to their SVG; it is called
-    when WeasyPrint builds the page boxes, after parsing the HTML and computing its styles.
+    ``charts`` resolves the ``auditkit-chart:KEY`` images of the HTML to their SVG; WeasyPrint calls
+    it when it draws the page that shows the chart, after the layout.
     """
     import weasyprint
 

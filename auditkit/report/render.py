@@ -72,47 +72,68 @@ def render_report(
     template_dirs: Sequence[str | Path] = (),
     progress: Progress | None = None,
     worker: ReportWorker | None = None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> RenderedReport:
     """Render ``run_document`` (a stored run's payload) into ``out_dir``; return the files written.
 
     ``signoffs`` are the run's sign-off records as the trail stores them (reviewer, decision, comment,
     created); with none, the report says it is not signed off. ``template_dirs`` are searched before the
-    shipped templates. ``worker`` draws the charts (without one, one is started and stopped here).
+    shipped templates. ``worker`` lays out and writes the PDF (without one, one is started and stopped
+    here); ``meanwhile`` is called while it does, once the charts are drawn.
     """
-    from auditkit.report.charts import chart_jobs
+    from auditkit.report.charts import chart_jobs, draw_chart
     from auditkit.report.context import build_context, canonical_json, parse_time
     from auditkit.report.html import render_html
-    from auditkit.report.pdf import EmbeddedFile, lay_out, write_pdf
-    from auditkit.report.worker import ReportWorker, placeholder
+    from auditkit.report.pdf import EmbeddedFile, PdfJob, render_pdf
+    from auditkit.report.worker import (
+        MANIFEST,
+        ReportWorker,
+        chart_name,
+        inline_charts,
+        placeholder,
+    )
 
     report_progress = progress or (lambda _step, _done: None)
     report_progress("reading the run", 0.0)
     context = build_context(run_document, signoffs)
     context["renderer"] = renderer_versions()
     jobs = chart_jobs(context)
-    with contextlib.ExitStack() as stack:
-        charts = worker or stack.enter_context(ReportWorker())
-        charts.draw([job for _chart, job in jobs])
-        for chart, job in jobs:
-            chart["svg"] = placeholder(job)
-        report_progress("rendering HTML", 0.1)
-        html_with_placeholders = render_html(context, template_dirs)
-        report_progress("laying out the PDF pages", 0.2)
-        document = lay_out(html_with_placeholders, charts=charts.svg)
-        html = charts.inline(html_with_placeholders)
+    for chart, job in jobs:
+        chart["svg"] = placeholder(job)
+    report_progress("rendering HTML", 0.1)
+    html_with_placeholders = render_html(context, template_dirs)
     results = canonical_json(run_document).encode()
-    files = {HTML_NAME: html.encode(), RESULTS_NAME: results}
-    files[MANIFEST_NAME] = manifest_json(run_document, context, files).encode()
-    report_progress("writing the PDF/A", 0.8)
-    files[PDF_NAME] = write_pdf(
-        document,
-        embedded=(
-            EmbeddedFile(RESULTS_NAME, results, "The audit run this report renders"),
-            EmbeddedFile(MANIFEST_NAME, files[MANIFEST_NAME], "sha256 of every input and output"),
-        ),
+    pdf_job = PdfJob(
+        html=html_with_placeholders,
+        chart_keys=frozenset(job.key for _chart, job in jobs),
+        attachments=(EmbeddedFile(RESULTS_NAME, results, "The audit run this report renders"),),
+        manifest=EmbeddedFile(MANIFEST_NAME, b"", "sha256 of every input and output"),
         created=parse_time(run_document["created"]),
         document_id=str(run_document["run_id"]),
     )
+    with contextlib.ExitStack() as stack:
+        pdf_writer = worker or stack.enter_context(ReportWorker())
+        report_progress("laying out the PDF pages", 0.2)
+        pdf_writer.write_pdf(pdf_job)
+        charts: dict[str, str] = {}
+        for _chart, job in jobs:
+            charts[job.key] = draw_chart(job)
+            pdf_writer.send(chart_name(job.key), charts[job.key])
+        html = inline_charts(html_with_placeholders, charts)
+        files = {HTML_NAME: html.encode(), RESULTS_NAME: results}
+        files[MANIFEST_NAME] = manifest_json(run_document, context, files).encode()
+        pdf_writer.send(MANIFEST, files[MANIFEST_NAME])
+        meanwhile()
+        writing = lambda: report_progress("writing the PDF/A", 0.8)  # noqa: E731
+        pdf = pdf_writer.pdf(laid_out=writing)
+    if pdf is None:  # no worker, or it could not: here, in turn
+        pdf = render_pdf(
+            pdf_job,
+            charts=charts.__getitem__,
+            manifest=lambda: files[MANIFEST_NAME],
+            laid_out=writing,
+        )
+    files[PDF_NAME] = pdf
     report_progress("writing files", 0.95)
     target = Path(out_dir)
     write_files_atomically(target, files)

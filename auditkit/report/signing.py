@@ -34,7 +34,7 @@ from auditkit.report.keys import (
 from auditkit.report.pdfsign import PdfSignatureOptions, sign_pdf_bytes
 
 if TYPE_CHECKING:
-    from auditkit.report.worker import ReportWorker
+    from auditkit.report.keys import SignerMaterial
 
 SIGNED_PDF_FILE = "report.pdf"
 RESERVED_PREDICATE_KEY = "signing"
@@ -61,7 +61,7 @@ def sign_report(
     statement_predicate: Mapping[str, Any],
     *,
     timestamper: Any = None,
-    worker: ReportWorker | None = None,
+    material: SignerMaterial | None = None,
 ) -> SignedOutputs:
     """Certify ``pdf_path`` into ``out_dir/report.pdf`` and write ``out_dir/report.intoto.jsonl``.
 
@@ -69,20 +69,17 @@ def sign_report(
     in-toto Statement lists with their sha256; the signed PDF is always added. ``statement_predicate`` is
     the audit's own data (run id, policy hashes, verdict, ...); its ``signing`` key is reserved for the
     key binding written here. ``pdf_path`` may be ``out_dir/report.pdf`` itself (it is replaced).
-    ``worker``, made for this ``signer``, signs the PDF in its process (see :mod:`auditkit.report.worker`).
+    ``material`` is the ``signer`` already loaded (:func:`auditkit.report.keys.load_signer`).
     """
     out_dir = Path(out_dir)
     if RESERVED_PREDICATE_KEY in statement_predicate:
         raise UsageError("the statement predicate must not set 'signing': the signer writes it")
     unsigned_pdf = read_input(Path(pdf_path))
     covered = covered_digests(out_dir, files_to_cover)
-    material = load_signer(signer)
-    if worker is not None and timestamper is None:
-        signed_pdf = worker.sign_pdf(unsigned_pdf, material)
-    else:
-        signed_pdf = sign_pdf_bytes(
-            unsigned_pdf, material, pdf_options(signer), timestamper=timestamper
-        )
+    material = material or load_signer(signer)
+    signed_pdf = sign_pdf_bytes(
+        unsigned_pdf, material, pdf_options(signer), timestamper=timestamper
+    )
     covered[SIGNED_PDF_FILE] = sha256_hex(signed_pdf)
     predicate = {**statement_predicate, RESERVED_PREDICATE_KEY: signing_section(material)}
     envelope = sign_envelope(build_statement(covered, predicate), material)

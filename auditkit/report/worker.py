@@ -1,16 +1,18 @@
-"""A second process that draws a report's charts and readies its PDF signer while this one lays out
-the document.
+"""A second process that lays out and writes a report's PDF while this one draws its charts and
+readies the signer.
 
-Rendering a signed report is three long steps: matplotlib drawing the charts (importing it and drawing
-seven charts takes most of a second), WeasyPrint laying out and writing the PDF (most of the time),
-and pyHanko signing it (importing pyHanko alone takes a third of a second). The layout needs only each
-chart's size, which is known beforehand; so the HTML WeasyPrint lays out holds, for each chart, an
-``<svg>`` of that size showing an image (``auditkit-chart:KEY``) that its URL fetcher resolves when the
-page is drawn, by then long drawn here; ``report.html`` gets the same SVG inlined. After the charts,
-the worker imports pyHanko and loads the signing key, and signs the PDF once it is written.
+Rendering a signed report is three long steps: WeasyPrint laying out and writing the PDF (most of the
+time, after half a second importing WeasyPrint), matplotlib drawing the charts (most of a second with
+its import) and pyHanko signing (a third of a second importing it). The worker is started as the
+command starts and imports WeasyPrint while this process reads the audit trail and renders the HTML.
+It then lays that HTML out. The layout needs only each chart's size, which is known beforehand: the
+HTML holds, for each chart, an ``<svg>`` of that size showing an image (``auditkit-chart:KEY``) that
+WeasyPrint fetches only when it draws the pages. Meanwhile this process draws the charts and sends
+them, then the manifest the PDF embeds (it holds the digest of ``report.html``, charts inlined), and
+imports pyHanko; it signs the PDF once the worker sends it back.
 
 On a machine with one CPU, or where no process can be started, everything happens here, in order;
-if the worker dies or fails, the step it was given is done again here.
+if the worker dies or fails, the PDF is laid out here.
 """
 
 from __future__ import annotations
@@ -24,29 +26,34 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from auditkit.errors import AuditkitError
-from auditkit.report.charts import ChartJob, chart_size, draw_chart
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-    from auditkit.report.keys import SignerConfig, SignerMaterial
+    from auditkit.report.charts import ChartJob
+    from auditkit.report.pdf import PdfJob
 
 SCHEME = "auditkit-chart"
 _PLACEHOLDER = re.compile(
     rf'<svg class="chart-placeholder"[^>]*><image href="{SCHEME}:([\w-]+)"[^>]*/></svg>'
 )
+_PDF = "pdf"
+_LAID_OUT = "laid out"
+MANIFEST = "manifest"
 
 
 def placeholder(job: ChartJob) -> str:
     """What the HTML holds where the chart goes until it is drawn: an ``<svg>`` of the chart's size
     (so the report's CSS for charts applies to it) showing the chart as an image. WeasyPrint lays it
     out by its size and fetches the image only when it draws the page, after the layout."""
+    from auditkit.report.charts import chart_size
+
     width, height = chart_size(job)
     return (
         f'<svg class="chart-placeholder" xmlns="http://www.w3.org/2000/svg" width="{width}pt" '
@@ -55,53 +62,49 @@ def placeholder(job: ChartJob) -> str:
     )
 
 
+def inline_charts(text: str, charts: Mapping[str, str]) -> str:
+    """``text`` with every chart placeholder replaced by the chart's SVG."""
+    return _PLACEHOLDER.sub(lambda match: charts[match[1]], text)
+
+
+def chart_name(key: str) -> str:
+    """What a chart is sent to the worker as."""
+    return f"chart:{key}"
+
+
 class ReportWorker:
-    """The helper process of one report. ``signer``: the key the PDF will be signed with, if any."""
+    """The helper process of one report, started (importing WeasyPrint) as soon as it is made."""
 
-    def __init__(self, *, signer: SignerConfig | None = None) -> None:
-        self._signer = signer
-        self._jobs: dict[str, ChartJob] = {}
-        self._drawn: dict[str, str] = {}
-        self._process: _WorkerProcess | None = None
-        self._signer_asked = False
+    def __init__(self) -> None:
+        self._process = _WorkerProcess.start() if _cpus() > 1 else None
+        if self._process is not None:
+            self._process.ask("ready", _import_weasyprint)
+        self._writing = False
 
-    def draw(self, jobs: Sequence[ChartJob]) -> None:
-        """Start drawing ``jobs``, then readying the signer (in the worker, when there is one)."""
-        self._jobs = {job.key: job for job in jobs}
-        if (len(self._jobs) > 1 or self._signer is not None) and _cpus() > 1:
-            self._process = _WorkerProcess.start()
-        if self._process is None:
-            return
-        for key, job in self._jobs.items():
-            self._process.ask(f"chart:{key}", draw_chart, job)
-        if self._signer is not None:
-            self._signer_asked = self._process.ask("signer", _ready_signer, self._signer)
+    def write_pdf(self, job: PdfJob) -> bool:
+        """Start laying out and writing ``job`` in the worker; False when there is none to do it.
 
-    def svg(self, key: str) -> str:
-        """The chart's SVG, waiting for the worker if it is still drawing it."""
-        if key not in self._drawn:
-            drawn = self._process.answer(f"chart:{key}") if self._process else None
-            self._drawn[key] = drawn if isinstance(drawn, str) else draw_chart(self._jobs[key])
-        return self._drawn[key]
+        The worker draws its pages once it is sent each chart (:meth:`send`) and writes the PDF once
+        it is sent the manifest; :meth:`pdf` waits for the result.
+        """
+        self._writing = self._process is not None and self._process.ask(_PDF, _write_pdf, job)
+        return self._writing
 
-    def inline(self, text: str) -> str:
-        """``text`` with every chart placeholder replaced by the chart's SVG."""
-        return _PLACEHOLDER.sub(lambda match: self.svg(match[1]), text)
+    def send(self, name: str, content: str | bytes) -> None:
+        """Hand the worker something its PDF needs (a chart, the manifest), as soon as it is ready."""
+        if self._writing and self._process is not None:
+            self._process.deliver(name, content)
 
-    def sign_pdf(self, pdf: bytes, material: SignerMaterial) -> bytes:
-        """``pdf`` signed with the signer this worker was made for (``material`` is that signer,
-        loaded here: it signs when there is no worker, or the worker could not)."""
-        from auditkit.report.pdfsign import sign_pdf_bytes
-        from auditkit.report.signing import pdf_options
+    def pdf(self, laid_out: Callable[[], None] | None = None) -> bytes | None:
+        """The PDF the worker wrote, or None when it could not (the caller writes it then).
 
-        assert self._signer is not None, "a worker made without a signer cannot sign"
-        worker = self._process if self._signer_asked else None
-        if worker is not None and worker.ask("signed", _sign_pdf, self._signer, pdf):
-            signed = worker.answer("signed")
-            if isinstance(signed, bytes):
-                return signed
-        # No worker, or it died or failed unexpectedly: sign here (and raise what goes wrong here).
-        return sign_pdf_bytes(pdf, material, pdf_options(self._signer))
+        An error meant for the user (a template fetching a file that is not there, say) is raised as
+        the worker raised it. ``laid_out`` is called when the worker has laid out the pages.
+        """
+        if not self._writing or self._process is None:
+            return None
+        answer = self._process.answer(_PDF, {_LAID_OUT: laid_out} if laid_out else {})
+        return answer if isinstance(answer, bytes) else None
 
     def close(self) -> None:
         """Let the worker go without waiting for it: nothing here depends on its exit."""
@@ -121,14 +124,10 @@ class ReportWorker:
         self.close()
 
 
-ANSWER_TIMEOUT = 120.0
-"""Seconds to wait for one answer before doing the step here (a worker stuck on a font, say)."""
-
-
 class _WorkerProcess:
     """A Python process (``python -m auditkit.report.worker``) that answers requests in the order
     they were asked: pickled over its standard input and output, framed by ``multiprocessing``'s
-    connections.
+    connections. Deliveries (content a running request waits for) are taken as they arrive.
 
     Started with ``subprocess`` rather than ``multiprocessing``: it needs no re-import of the main
     module, no resource-tracker process and no valid ``sys.stderr`` (the terminal UI replaces it).
@@ -169,26 +168,24 @@ class _WorkerProcess:
 
     def ask(self, name: str, function: Callable[..., Any], *args: Any) -> bool:
         """Send a request; False when the worker is gone."""
-        if self._waiting and name == "signed":
-            self._collect_all()  # a large request must not meet the worker blocked on its answers
-        if self._requests is None:
-            return False
-        try:
-            self._requests.send((name, function, args))
-        except (OSError, ValueError):
-            self._give_up()
-            return False
-        self._waiting.append(name)
-        return True
+        if self._send((name, function, args)):
+            self._waiting.append(name)
+            return True
+        return False
 
-    def answer(self, name: str) -> Any:
+    def deliver(self, name: str, content: Any) -> None:
+        """Send ``content`` under ``name`` for a request that waits for it (see :func:`_delivered`)."""
+        self._send((name, None, (content,)))
+
+    def answer(self, name: str, notes: Mapping[str, Callable[[], None]] | None = None) -> Any:
         """The answer to the request ``name``, or None when the worker failed or is gone.
 
-        An error meant for the user (a timestamp server that does not answer, say) is raised here as
-        the worker raised it: doing the step again here would only make the user wait twice.
+        An error meant for the user is raised here as the worker raised it: doing the step again here
+        would only make the user wait twice. A note the worker sends meanwhile (:func:`_note`) calls
+        the function ``notes`` has for it.
         """
         while name not in self._answers and name in self._waiting and self._answers_in:
-            self._receive_one()
+            self._receive_one(notes or {})
         ok, value = self._answers.pop(name, (False, None))
         if isinstance(value, AuditkitError) and not ok:
             raise value
@@ -199,24 +196,34 @@ class _WorkerProcess:
         self._close_pipes()
         self._process.poll()
 
-    def _collect_all(self) -> None:
-        while self._waiting and self._answers_in:
-            self._receive_one()
+    def _send(self, message: tuple[str, Callable[..., Any] | None, tuple[Any, ...]]) -> bool:
+        if self._requests is None:
+            return False
+        try:
+            self._requests.send(message)
+        except (OSError, ValueError):
+            self._give_up()
+            return False
+        return True
 
-    def _receive_one(self) -> None:
+    def _receive_one(self, notes: Mapping[str, Callable[[], None]]) -> None:
+        # No time limit: a report of thousands of groups takes minutes to lay out, and a worker
+        # that dies closes its end of the pipe, which ends the wait.
         assert self._answers_in is not None
         try:
-            if not self._answers_in.poll(ANSWER_TIMEOUT):
-                raise TimeoutError
             name, ok, value = self._answers_in.recv()
-        except (EOFError, OSError, TimeoutError, pickle.UnpicklingError):
+        except (EOFError, OSError, pickle.UnpicklingError):
             self._give_up()
+            return
+        if name not in self._waiting:  # a note, not an answer
+            if name in notes:
+                notes[name]()
             return
         self._waiting.remove(name)
         self._answers[name] = (ok, value)
 
     def _give_up(self) -> None:
-        """The worker died, hung or broke the pipe: every step still waiting is done here."""
+        """The worker died or broke the pipe: every step still waiting is done here."""
         self._waiting.clear()
         self._close_pipes()
         if self._process.poll() is None:
@@ -248,25 +255,51 @@ def _worker_environment() -> dict[str, str]:
     return environment
 
 
+# What the worker process runs.
+class _Inbox:
+    """What the asking process delivered, for the request that waits for it."""
+
+    def __init__(self) -> None:
+        self._content: dict[str, Any] = {}
+        self._arrived = threading.Condition()
+
+    def put(self, name: str, content: Any) -> None:
+        with self._arrived:
+            self._content[name] = content
+            self._arrived.notify_all()
+
+    def get(self, name: str) -> Any:
+        """The content delivered as ``name``, waiting for it (WeasyPrint may fetch a chart twice)."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: name in self._content)
+            return self._content[name]
+
+
+_INBOX = _Inbox()
+_ANSWERS: list[Connection] = []
+
+
 def _serve() -> None:
-    """The worker's loop: answer each request until its input ends (the report is done, or the
-    process that asked is gone)."""
+    """The worker's loop: answer each request in turn; end as soon as the input ends (the report is
+    done, or the process that asked is gone: either way nobody waits for an answer)."""
     from multiprocessing.connection import Connection
 
     # The answers get their own descriptor; what libraries print goes nowhere.
     answers = Connection(os.dup(1), readable=False)
+    _ANSWERS.append(answers)
     requests = Connection(os.dup(0), writable=False)
     devnull = os.open(os.devnull, os.O_RDWR)
     for descriptor in (0, 1):
         os.dup2(devnull, descriptor)
     os.close(devnull)
-    # Requests are read as they come, whatever this loop is doing: a long chart request must not
-    # wait in the pipe while this loop waits for the asking process to read a long answer.
-    waiting: queue.SimpleQueue[tuple[str, Callable[..., Any], tuple[Any, ...]] | None]
+    # Requests are read as they come, whatever this loop is doing: a delivery must reach the request
+    # that waits for it, and a long request must not wait in the pipe while this loop waits for the
+    # asking process to read a long answer.
+    waiting: queue.SimpleQueue[tuple[str, Callable[..., Any], tuple[Any, ...]]]
     waiting = queue.SimpleQueue()
     threading.Thread(target=_read_requests, args=(requests, waiting), daemon=True).start()
-    while (request := waiting.get()) is not None:
-        name, function, args = request
+    while True:
+        name, function, args = waiting.get()
         try:
             answer: tuple[str, bool, Any] = (name, True, function(*args))
         except AuditkitError as error:  # for the user: the asking process raises it as is
@@ -276,43 +309,44 @@ def _serve() -> None:
         try:
             answers.send(answer)
         except (OSError, ValueError):
-            break
-    # Nothing to save: skip unloading matplotlib and pyHanko.
-    os._exit(0)
+            os._exit(0)
 
 
 def _read_requests(
     requests: Connection,
-    waiting: queue.SimpleQueue[tuple[str, Callable[..., Any], tuple[Any, ...]] | None],
+    waiting: queue.SimpleQueue[tuple[str, Callable[..., Any], tuple[Any, ...]]],
 ) -> None:
     while True:
         try:
-            waiting.put(requests.recv())
-        except (EOFError, OSError):  # the report is done, or the process that asked is gone
-            waiting.put(None)
-            return
+            name, function, args = requests.recv()
+        except (EOFError, OSError):
+            # Nothing to save, and nobody to answer: skip unloading WeasyPrint.
+            os._exit(0)
+        if function is None:
+            _INBOX.put(name, args[0])
+        else:
+            waiting.put((name, function, args))
 
 
-# What the worker process runs. It keeps the loaded signer between readying and signing.
-_READY: dict[str, Any] = {}
+def _note(name: str) -> None:
+    """Tell the asking process, while a request runs, that ``name`` has happened."""
+    with contextlib.suppress(OSError, ValueError):
+        _ANSWERS[0].send((name, True, None))
 
 
-def _ready_signer(config: SignerConfig) -> None:
-    import pyhanko.sign  # noqa: F401  (the import is most of the cost of signing)
-
-    from auditkit.report.keys import load_signer
-
-    _READY["signer"] = (config, load_signer(config))
+def _import_weasyprint() -> None:
+    import weasyprint  # noqa: F401  (half a second, spent while the asking process renders the HTML)
 
 
-def _sign_pdf(config: SignerConfig, pdf: bytes) -> bytes:
-    from auditkit.report.keys import load_signer
-    from auditkit.report.pdfsign import sign_pdf_bytes
-    from auditkit.report.signing import pdf_options
+def _write_pdf(job: PdfJob) -> bytes:
+    from auditkit.report.pdf import render_pdf
 
-    ready: tuple[SignerConfig, SignerMaterial] | None = _READY.get("signer")
-    material = ready[1] if ready is not None and ready[0] == config else load_signer(config)
-    return sign_pdf_bytes(pdf, material, pdf_options(config))
+    return render_pdf(
+        job,
+        charts=lambda key: str(_INBOX.get(chart_name(key))),
+        manifest=lambda: bytes(_INBOX.get(MANIFEST)),
+        laid_out=lambda: _note(_LAID_OUT),
+    )
 
 
 def _cpus() -> int:
@@ -323,5 +357,9 @@ def _cpus() -> int:
 
 
 if __name__ == "__main__":
-    gc.disable()  # a few charts and one signature, then the end of the process (as the CLI, run())
-    _serve()
+    gc.disable()  # one document, then the end of the process (as the CLI, run())
+    # The requests name their functions as auditkit.report.worker's: this module, run as __main__,
+    # is a copy of it, and the inbox and answers they use must be that module's.
+    from auditkit.report import worker
+
+    worker._serve()

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from auditkit.report import RenderedReport, render_report
+from auditkit.report import worker as report_worker
 from tests.report.sample_run import build_run_document, sample_project
 
 
@@ -112,3 +113,10 @@ def sample_report(
 @pytest.fixture()
 def out_dir(tmp_path: Path) -> Path:
     return tmp_path / "report"
+
+
+@pytest.fixture
+def pdf_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PDF is laid out and written in this process (as with one CPU), where a test can watch or
+    break the PDF engine."""
+    monkeypatch.setattr(report_worker, "_cpus", lambda: 1)

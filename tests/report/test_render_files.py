@@ -9,14 +9,17 @@ import pytest
 
 import auditkit.report.pdf
 from auditkit.report import render_report
+from auditkit.report import worker as report_worker
 from tests.report.conftest import minimal_run
 
 
 def stub_pdf_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report_worker, "_cpus", lambda: 1)  # the engine of this process
     monkeypatch.setattr(auditkit.report.pdf, "lay_out", lambda *_, **__: None)
     monkeypatch.setattr(auditkit.report.pdf, "write_pdf", lambda *_, **__: b"%PDF-1.7 stub")
 
 
+@pytest.mark.usefixtures("pdf_here")
 def test_a_failure_while_rendering_leaves_no_file_and_keeps_the_previous_report(
     out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -161,6 +161,7 @@ def test_group_rates_and_impact_ratios_match_a_computation_from_the_counts(
     assert 'class="row-fail"' in row.group(0)  # below the four-fifths line
 
 
+@pytest.mark.usefixtures("pdf_here")  # the sample report was laid out by the worker, this one here
 def test_charts_are_the_same_svg_in_html_and_pdf_and_identical_across_renders(
     sample_report: RenderedReport,
     sample_run: dict[str, Any],

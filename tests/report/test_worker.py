@@ -1,21 +1,29 @@
-"""The report worker's charts and signatures are the ones made here, whatever happens to the worker."""
+"""The report worker's PDF is the one made here, whatever happens to the worker."""
 
 from __future__ import annotations
 
-import io
 import re
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from auditkit.errors import ConfigError
 from auditkit.report import worker as report_worker
 from auditkit.report.charts import ChartJob, draw_chart
-from auditkit.report.keys import GeneratedKeys, SignerConfig, generate_keys, load_signer
-from auditkit.report.worker import ReportWorker, placeholder
+from auditkit.report.keys import read_key_file
+from auditkit.report.pdf import EmbeddedFile, PdfJob, render_pdf
+from auditkit.report.worker import (
+    MANIFEST,
+    ReportWorker,
+    chart_name,
+    inline_charts,
+    placeholder,
+)
 
 
 def disparity_job(key: str, groups: int) -> ChartJob:
@@ -38,6 +46,19 @@ def disparity_job(key: str, groups: int) -> ChartJob:
 
 ROOT = Path(__file__).resolve().parents[2]
 JOBS = [disparity_job("fairness-0", 3), disparity_job("fairness-1", 6)]
+MANIFEST_TEXT = b'{"outputs": []}\n'
+PAGE = "<h1>Audit</h1><p>before</p>{0}<p>between</p>{1}<p>after</p>"
+
+
+def pdf_job(html: str = PAGE) -> PdfJob:
+    return PdfJob(
+        html=html.format(*(placeholder(job) for job in JOBS)),
+        chart_keys=frozenset(job.key for job in JOBS),
+        attachments=(EmbeddedFile("results.json", b'{"run_id": "r"}', "The run"),),
+        manifest=EmbeddedFile("manifest.json", b"", "sha256 of everything"),
+        created=datetime(2026, 11, 29, 14, 5, tzinfo=UTC),
+        document_id="r",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,34 +67,52 @@ def drawn_here() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> GeneratedKeys:
-    return generate_keys(tmp_path_factory.mktemp("keys"), "Worker Test", passphrase=None)
+def written_here(drawn_here: dict[str, str]) -> bytes:
+    return render_pdf(pdf_job(), charts=drawn_here.__getitem__, manifest=lambda: MANIFEST_TEXT)
 
 
-@pytest.fixture(scope="module")
-def unsigned_pdf() -> bytes:
-    import weasyprint
-
-    pdf = weasyprint.HTML(string="<p>Audit</p>").write_pdf(pdf_variant="pdf/a-3b")
-    assert isinstance(pdf, bytes)
-    return pdf
+def needs_a_second_cpu() -> None:
+    if report_worker._cpus() == 1:
+        pytest.skip("one CPU: no worker")
 
 
-def test_the_worker_draws_the_same_svg_as_this_process(drawn_here: dict[str, str]) -> None:
-    with ReportWorker() as worker:
-        worker.draw(JOBS)
-        assert worker._process is not None or report_worker._cpus() == 1
-        assert {job.key: worker.svg(job.key) for job in JOBS} == drawn_here
+def send_everything(worker: ReportWorker, drawn: dict[str, str]) -> None:
+    for key, svg in drawn.items():
+        worker.send(chart_name(key), svg)
+    worker.send(MANIFEST, MANIFEST_TEXT)
 
 
-def test_with_one_cpu_the_charts_are_drawn_here(
-    drawn_here: dict[str, str], monkeypatch: pytest.MonkeyPatch
+def test_the_worker_writes_the_same_pdf_as_this_process(
+    drawn_here: dict[str, str], written_here: bytes
 ) -> None:
+    needs_a_second_cpu()
+    notes: list[str] = []
+    with ReportWorker() as worker:
+        assert worker.write_pdf(pdf_job())
+        send_everything(worker, drawn_here)
+        pdf = worker.pdf(laid_out=lambda: notes.append("laid out"))
+    assert pdf == written_here
+    assert notes == ["laid out"]
+
+
+def test_the_worker_waits_for_the_charts_it_draws_after_the_layout(
+    drawn_here: dict[str, str], written_here: bytes
+) -> None:
+    # The charts arrive while the worker lays the pages out, or after: it waits for each.
+    needs_a_second_cpu()
+    with ReportWorker() as worker:
+        assert worker.write_pdf(pdf_job())
+        time.sleep(2)
+        send_everything(worker, drawn_here)
+        assert worker.pdf() == written_here
+
+
+def test_with_one_cpu_there_is_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report_worker, "_cpus", lambda: 1)
     with ReportWorker() as worker:
-        worker.draw(JOBS)
-        assert worker._process is None
-        assert worker.svg("fairness-1") == drawn_here["fairness-1"]
+        assert not worker.write_pdf(pdf_job())
+        worker.send(MANIFEST, MANIFEST_TEXT)  # nobody to send it to: nothing happens
+        assert worker.pdf() is None
 
 
 def kill_worker(worker: ReportWorker) -> None:
@@ -84,31 +123,58 @@ def kill_worker(worker: ReportWorker) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-def test_a_worker_that_dies_is_replaced_by_drawing_here(drawn_here: dict[str, str]) -> None:
+def test_a_worker_that_dies_leaves_the_pdf_to_this_process(drawn_here: dict[str, str]) -> None:
+    needs_a_second_cpu()
     with ReportWorker() as worker:
-        worker.draw(JOBS)
-        if worker._process is None:
-            pytest.skip("one CPU: no worker to kill")
+        assert worker.write_pdf(pdf_job())
         kill_worker(worker)
-        assert [worker.svg(job.key) for job in JOBS] == [drawn_here[job.key] for job in JOBS]
-        assert worker._process._answers_in is None  # it noticed, and drew here
+        send_everything(worker, drawn_here)
+        assert worker.pdf() is None
+        assert worker._process is not None and worker._process._answers_in is None  # it noticed
 
 
-def test_no_worker_outlives_its_process(tmp_path: Path) -> None:
-    # The command line ends with os._exit, without closing anything: the worker must still go.
+@pytest.mark.timeout(60)
+def test_a_stand_in_for_a_chart_the_job_does_not_list_is_not_waited_for(
+    drawn_here: dict[str, str],
+) -> None:
+    # No chart will ever be sent for it: the worker must not wait, and draws what this process does
+    # (WeasyPrint leaves an image it cannot fetch out of an SVG).
+    needs_a_second_cpu()
+    job = pdf_job(PAGE + placeholder(disparity_job("unknown", 2)))
+    with ReportWorker() as worker:
+        assert worker.write_pdf(job)
+        send_everything(worker, drawn_here)
+        pdf = worker.pdf()
+    assert pdf == render_pdf(job, charts=drawn_here.__getitem__, manifest=lambda: MANIFEST_TEXT)
+
+
+def test_an_error_for_the_user_comes_from_the_worker_as_it_was_raised(tmp_path: Path) -> None:
+    needs_a_second_cpu()
+    process = report_worker._WorkerProcess.start()
+    assert process is not None
+    try:
+        assert process.ask("key", read_key_file, tmp_path / "missing.pem")
+        with pytest.raises(ConfigError, match=r"missing\.pem: no such file"):
+            process.answer("key")
+    finally:
+        process.stop()
+
+
+@pytest.mark.parametrize("waiting", [False, True], ids=["idle", "waiting for charts"])
+def test_no_worker_outlives_its_process(waiting: bool) -> None:
+    # The command line ends with os._exit, without closing anything: the worker must still go,
+    # even while it waits for charts that will never come.
+    needs_a_second_cpu()
     script = (
-        "import os, sys\n"
-        "from tests.report.test_worker import JOBS\n"
+        "import os\n"
+        "from tests.report.test_worker import pdf_job\n"
         "from auditkit.report.worker import ReportWorker\n"
         "worker = ReportWorker()\n"
-        "worker.draw(JOBS)\n"
         "assert worker._process is not None\n"
+        f"if {waiting}: worker.write_pdf(pdf_job())\n"
         "print(worker._process._process.pid, flush=True)\n"
-        "worker.svg('fairness-0')\n"
         "os._exit(0)\n"
     )
-    if report_worker._cpus() == 1:
-        pytest.skip("one CPU: no worker")
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
     )
@@ -126,12 +192,11 @@ def alive(pid: int) -> bool:
     return status.read_text().split(") ")[-1][0] != "Z"  # a zombie has ended
 
 
-def test_inline_puts_each_chart_where_its_placeholder_was(drawn_here: dict[str, str]) -> None:
-    page = "<p>before</p>{0}<p>between</p>{1}<p>after</p>"
-    with ReportWorker() as worker:
-        worker.draw(JOBS)
-        inlined = worker.inline(page.format(*(placeholder(job) for job in JOBS)))
-    assert inlined == page.format(drawn_here["fairness-0"], drawn_here["fairness-1"])
+def test_inline_charts_puts_each_chart_where_its_placeholder_was(
+    drawn_here: dict[str, str],
+) -> None:
+    inlined = inline_charts(PAGE.format(*(placeholder(job) for job in JOBS)), drawn_here)
+    assert inlined == PAGE.format(drawn_here["fairness-0"], drawn_here["fairness-1"])
 
 
 def bar_job(key: str, bars: int) -> ChartJob:
@@ -186,60 +251,6 @@ def test_requests_and_answers_larger_than_a_pipe_s_buffer_do_not_stall_the_worke
         assert {name: process.answer(name) for name in texts} == texts
     finally:
         process.stop()
-
-
-def signed_by(pdf: bytes) -> list[str]:
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    signatures = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
-    return [signature.signer_cert.subject.human_friendly for signature in signatures]
-
-
-def signer_config(keys: GeneratedKeys) -> SignerConfig:
-    return SignerConfig.from_keygen_folder(Path(keys.key.parent))
-
-
-@pytest.mark.parametrize("kill", [False, True], ids=["worker signs", "worker died"])
-def test_the_pdf_is_signed_by_the_worker_or_here_with_the_same_key(
-    keys: GeneratedKeys, unsigned_pdf: bytes, kill: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import auditkit.report.pdfsign
-
-    config = signer_config(keys)
-    with ReportWorker(signer=config) as worker:
-        worker.draw(JOBS)
-        if worker._process is None:
-            pytest.skip("one CPU: no worker")
-        if kill:
-            kill_worker(worker)
-        else:  # signing here would fail: the worker's own process must sign
-            monkeypatch.setattr(auditkit.report.pdfsign, "sign_pdf_bytes", None)
-        signed = worker.sign_pdf(unsigned_pdf, load_signer(config))
-    assert signed.startswith(unsigned_pdf)  # an incremental update of the rendered PDF
-    assert signed_by(signed) == ["Common Name: Worker Test"]
-
-
-def test_an_error_for_the_user_comes_from_the_worker_once(
-    keys: GeneratedKeys, unsigned_pdf: bytes, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A timestamp server that cannot be reached: the user hears it once, not after a second try.
-    import dataclasses
-    import socket
-
-    import auditkit.report.pdfsign
-    from auditkit.errors import ConfigError
-
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = dataclasses.replace(signer_config(keys), timestamp_url=f"http://127.0.0.1:{port}/tsa")
-    with ReportWorker(signer=config) as worker:
-        worker.draw(JOBS)
-        if worker._process is None:
-            pytest.skip("one CPU: no worker")
-        monkeypatch.setattr(auditkit.report.pdfsign, "sign_pdf_bytes", None)  # no second try here
-        with pytest.raises(ConfigError, match=f"timestamp server http://127.0.0.1:{port}/tsa"):
-            worker.sign_pdf(unsigned_pdf, load_signer(config))
 
 
 @pytest.mark.parametrize("share", [40, 100])
