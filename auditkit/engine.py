@@ -60,6 +60,7 @@ def open_project(
     require_decisions: bool = True,
     workspace: Workspace | None = None,
     with_model: bool = False,
+    model_loading: Future[LoadedModel] | None = None,
 ) -> LoadedProject:
     """Register the project's datasets as views and validate their column roles.
 
@@ -68,23 +69,22 @@ def open_project(
 
     When the current data has neither a prediction nor a score column and the project names a model,
     the model scores the data in Arrow batches first. ``with_model`` loads the model anyway, to record
-    what it is and explain it: on a thread of its own, while the data is read and scanned.
+    what it is and explain it: on a thread of its own, while the data is read and scanned (or already
+    loading: ``model_loading``, from :func:`start_loading_model`).
     """
+    model = model_loading
+    if model is None and with_model:
+        model = start_loading_model(project)
     workspace = workspace or Workspace()
-    roles = project.roles
-    model: Future[LoadedModel] | None = None
-    needs_scores = roles.prediction is None and roles.score is None
-    if project.model is not None and needs_scores:
-        model = _loaded(load_project_model(project))
+    if project.model is not None and _needs_scores(project):
+        model = model or _loaded(load_project_model(project))
         current = _scored_current(workspace, project, model.result())
     else:
-        if project.model is not None and with_model:
-            model = load_model_in_background(project)
         current = load_dataset(
             workspace,
             CURRENT,
             project.current,
-            roles,
+            project.roles,
             where=project.where,
             base=project.base,
             require_decisions=require_decisions,
@@ -103,6 +103,18 @@ def load_project_model(project: Project) -> LoadedModel:
     return load_model(
         project.model.path, trust=project.model.trust, pinned_sha256=project.model.sha256
     )
+
+
+def start_loading_model(project: Project) -> Future[LoadedModel] | None:
+    """The project's model, loading on a thread of its own unless the data has no decisions (then
+    the model must score it first, and nothing else can go on meanwhile); None without a model."""
+    if project.model is None or _needs_scores(project):
+        return None
+    return load_model_in_background(project)
+
+
+def _needs_scores(project: Project) -> bool:
+    return project.roles.prediction is None and project.roles.score is None
 
 
 def load_model_in_background(project: Project) -> Future[LoadedModel]:
@@ -302,18 +314,20 @@ def audit_project(
     progress: Progress | None = None,
 ) -> AuditRun:
     """Evaluate the project's policies (with its waivers): the verdict and the evidence behind it."""
-    from auditkit.check import CheckResult
-    from auditkit.policy.loader import load_policies
-    from auditkit.policy.waivers import apply_waivers, load_waivers
-
     started = _now()
     if not project.policies:
         raise UsageError(
             "no policies: pass --policy FILE (or builtin:NAME), or list policies in the project file"
         )
+    # First: the model's libraries take longest to load, and nothing here needs them before the scans.
+    model_loading = start_loading_model(project)
+    from auditkit.check import CheckResult
+    from auditkit.policy.loader import load_policies
+    from auditkit.policy.waivers import apply_waivers, load_waivers
+
     policies = load_policies(project.policies, project.base)
     waivers = load_waivers(project.waivers)
-    loaded = open_project(project, with_model=project.model is not None)
+    loaded = open_project(project, model_loading=model_loading)
     _require_rows(loaded)
     findings, evidence = _evaluate(policies, loaded, progress)
     model_name = project.model.name if project.model else None

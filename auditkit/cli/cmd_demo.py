@@ -124,7 +124,7 @@ def _signed_report(project: Any, run_id: str, out: Path) -> dict[str, Any]:
         report_dir,
         signoffs=stored.signoffs,
         signer=SignerConfig.from_keygen_folder(keys),
-        trail_anchor=store.anchor(),
+        trail_anchor=store.anchor,
     )
     store.append_report(run_id, files, signer=signer)
     verification = verify_report(report_dir, [keys / CERT_FILE])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,8 @@ def report(**options: Any) -> int:
         stored = store.load_run(options["run_reference"])
         signer = _signer(options)
         out: Path = options["out"]
-        anchor = store.anchor()
+        # The trail is verified while the worker writes the PDF (and its head printed after).
+        anchor = functools.cache(store.anchor)
         files, signed_by = build_report(
             stored.document,
             out,
@@ -84,9 +86,10 @@ def report(**options: Any) -> int:
             err=True,
         )
     if signer is not None:
+        head = anchor()
         click.echo(
-            f"signed into the report: audit trail head {anchor['head']} ({anchor['records']} records); "
-            f"`auditkit trail verify --expect-head {anchor['head']}` detects records deleted since",
+            f"signed into the report: audit trail head {head['head']} ({head['records']} records); "
+            f"`auditkit trail verify --expect-head {head['head']}` detects records deleted since",
             err=True,
         )
     click.echo(f"recorded the report of run {stored.run_id} in {store.path}", err=True)

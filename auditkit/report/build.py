@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,14 +27,16 @@ def build_report(
     signer: SignerConfig | None,
     template_dirs: Sequence[Path] = (),
     progress: Progress | None = None,
-    trail_anchor: Mapping[str, Any] | None = None,
+    trail_anchor: Callable[[], Mapping[str, Any]] | None = None,
     worker: ReportWorker | None = None,
 ) -> tuple[list[dict[str, str]], str | None]:
     """Render (and sign) in a staging folder beside ``out``, then move the finished files into ``out``.
 
     Returns the files written with their sha256, and the signer's name. A failure at any step (a wrong
     passphrase, a template error) leaves ``out`` as it was. ``progress`` gets ``(step, fraction)``.
-    ``trail_anchor`` (:meth:`auditkit.trail.TrailStore.anchor`) is signed into the in-toto statement.
+    ``trail_anchor`` (:meth:`auditkit.trail.TrailStore.anchor`) verifies the audit trail and gives its
+    head, which is signed into the in-toto statement; it is called while the PDF is being written, and
+    a broken trail fails the report.
     ``worker`` (started early, so that it imports WeasyPrint meanwhile) writes the PDF; without one,
     one is started here.
     """
@@ -48,6 +50,14 @@ def build_report(
     material = load_signer(signer) if signer is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    anchor: dict[str, Any] = {}
+
+    def meanwhile() -> None:
+        if trail_anchor is not None:
+            anchor.update(trail_anchor())
+        if signer is not None:
+            _import_pyhanko()
+
     try:
         with contextlib.ExitStack() as stack:
             pdf_writer = worker or stack.enter_context(ReportWorker())
@@ -59,12 +69,12 @@ def build_report(
                 # Signing takes a tenth of the time: rendering reports up to 90 %.
                 progress=lambda step, fraction: report_progress(step, fraction * 0.9),
                 worker=pdf_writer,
-                meanwhile=_import_pyhanko if signer is not None else lambda: None,
+                meanwhile=meanwhile,
             )
         signed_by = None
         if signer is not None and material is not None:
             report_progress("signing", 0.9)
-            signed_by = _sign(staging, rendered, document, signer, material, trail_anchor)
+            signed_by = _sign(staging, rendered, document, signer, material, anchor or None)
         names = sorted(path.name for path in staging.iterdir())
         files = [
             {"name": name, "sha256": sha256_hex((staging / name).read_bytes())} for name in names

@@ -255,7 +255,7 @@ class AuditSession:
             signoffs=stored.signoffs,
             signer=signer,
             progress=progress,
-            trail_anchor=store.anchor(),
+            trail_anchor=store.anchor,
         )
         store.append_report(run_id, files, signer=signed_by)
         return BuiltReport(run_id, folder, tuple(files), signed_by)
