@@ -7,7 +7,8 @@ with the given policy packs added (``--pack builtin:nyc-ll144`` adds the Local L
 report is built as ``auditkit report`` builds it (``build_report``: render, then the PAdES signature of
 the PDF and the DSSE envelope of the other files, with a trial key made once before timing). Prints the
 time of each step of the first build, the median of all, the CPU time of this process (the report worker
-process that draws the charts and signs is not in it) and the machine's load average.
+process, which lays out and writes the PDF, is not in it) and the machine's load average. Each build starts
+its worker when it starts (``auditkit report`` starts it before reading the audit trail).
 """
 
 from __future__ import annotations
