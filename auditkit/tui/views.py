@@ -6,7 +6,7 @@ chart is read from the rule that judges the metric (the chart shows what the pol
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from auditkit.metrics.result import GroupResult
     from auditkit.policy.findings import Finding
     from auditkit.policy.loader import Policy
+    from auditkit.policy.rule import Rule
 
 DASH = "—"
 COUNT_KEYS = frozenset({"n", "tp", "fp", "tn", "fn"})
@@ -162,6 +163,50 @@ def threshold_line(
     group's value of the groups large enough to judge (four fifths of the best rate); a ``threshold``
     rule by groups draws its value.
     """
+    for rule in _rules_judging(policies, sensitive, grouping, metric):
+        line = _line_of(rule.spec, rule.id, rows, rule.min_group_size)
+        if line is not None:
+            return line
+    return None
+
+
+def ratio_rule(
+    policies: Iterable[Policy], sensitive: tuple[str, ...], grouping: tuple[str, ...], metric: str
+) -> Rule | None:
+    """The first rule that judges ``metric`` by ``grouping`` as a ratio to the highest group."""
+    return next(
+        (
+            rule
+            for rule in _rules_judging(policies, sensitive, grouping, metric)
+            if _is_ratio_to_highest(rule.spec)
+        ),
+        None,
+    )
+
+
+def ratios_to_highest(rows: Sequence[FairnessRow], min_group_size: int) -> list[float | None]:
+    """Each row's value divided by the highest group's, the highest among the groups of at least
+    ``min_group_size`` rows (as the rules and the metric report divide): None for the unknown group,
+    a missing value, or a highest value of zero."""
+    highest = highest_judged(rows, min_group_size)
+    return [
+        None if row.unknown or row.value is None or not highest else row.value / highest
+        for row in rows
+    ]
+
+
+def highest_judged(rows: Sequence[FairnessRow], min_group_size: int) -> float | None:
+    """The highest known value among groups of at least ``min_group_size`` rows (among all known
+    groups when none is that large)."""
+    known = [row for row in rows if row.value is not None and not row.unknown]
+    judged = [row.value for row in known if row.n >= min_group_size and row.value is not None]
+    candidates = judged or [row.value for row in known if row.value is not None]
+    return max(candidates) if candidates else None
+
+
+def _rules_judging(
+    policies: Iterable[Policy], sensitive: tuple[str, ...], grouping: tuple[str, ...], metric: str
+) -> Iterator[Rule]:
     from auditkit.policy.kinds.base import groupings_of
 
     for policy in policies:
@@ -169,12 +214,12 @@ def threshold_line(
             spec: Any = rule.spec
             if getattr(spec, "metric", None) != metric:
                 continue
-            if grouping not in groupings_of(getattr(spec, "by", None), sensitive):
-                continue
-            line = _line_of(spec, rule.id, rows, rule.min_group_size)
-            if line is not None:
-                return line
-    return None
+            if grouping in groupings_of(getattr(spec, "by", None), sensitive):
+                yield rule
+
+
+def _is_ratio_to_highest(spec: Any) -> bool:
+    return spec.kind == "parity" and spec.aggregate in ("ratio_to_max", "min_max_ratio")
 
 
 def _line_of(
@@ -182,14 +227,11 @@ def _line_of(
 ) -> ThresholdLine | None:
     if spec.kind == "threshold":
         return ThresholdLine(float(spec.value), f"{rule_id}: {spec.op} {spec.value:g}", spec.op)
-    if spec.kind == "parity" and spec.aggregate in ("ratio_to_max", "min_max_ratio"):
-        known = [row for row in rows if row.value is not None and not row.unknown]
+    if _is_ratio_to_highest(spec):
         # The yardstick is the highest group large enough for this rule to judge, as the rule's is.
-        judged = [row.value for row in known if row.n >= min_group_size and row.value is not None]
-        candidates = judged or [row.value for row in known if row.value is not None]
-        if not candidates:
+        highest = highest_judged(rows, min_group_size)
+        if highest is None:
             return None
-        highest = max(candidates)
         return ThresholdLine(
             float(spec.value) * highest,
             f"{rule_id}: {spec.value:g} × highest group ({highest:.4f})",

@@ -23,6 +23,7 @@ from auditkit.cli.main import main
 from auditkit.trail import TrailStore
 from auditkit.tui.app import AuditApp
 from tests.tui.conftest import run_async, screen_text, settle
+from tests.tui.test_session import mixed_minimum_project
 
 pytestmark = pytest.mark.slow
 SIZE = (80, 24)
@@ -142,6 +143,25 @@ async def test_fairness_screen_shows_the_injected_race_disparity(project: Path) 
         black = next(line for line in text.splitlines() if line.strip().startswith("Black"))
         assert f"{rates['Black']:.4f}" in black and f"{ratio:.3f}" in black
         assert "┃" in text  # the threshold line crosses the bars
+
+
+@run_async
+async def test_fairness_ratios_divide_as_the_rule_on_the_chart(tmp_path: Path) -> None:
+    # Groups of 100 at rates 0.5 and 0.45 and one of 5 at 1.0: a four-fifths rule at 30 divides by
+    # 0.5, while another pack's minimum of 1 has the screen's metrics divide by the group of 5.
+    app = AuditApp(mixed_minimum_project(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        app.screen.query_one("#grouping").value = ("g",)
+        await settle(app, pilot)
+        lines = screen_text(app).splitlines()
+        table_rows = [
+            line.split() for line in lines if line.split()[:2] in (["A", "100"], ["B", "100"])
+        ]
+        assert {cells[0]: cells[-1] for cells in table_rows} == {"A": "1.000", "B": "0.900"}
+        assert "ratio to max as FF divides it" in " ".join(" ".join(lines).split())
 
 
 @run_async

@@ -314,3 +314,52 @@ def test_threshold_line_uses_the_highest_group_large_enough_for_the_rule(tmp_pat
     rows = [row("A", 100, 0.5), row("B", 100, 0.45), row("C", 5, 1.0)]
     line = threshold_line([load_policy(str(policy_file))], ("g",), ("g",), "selection_rate", rows)
     assert line is not None and line.value == pytest.approx(0.8 * 0.5)
+
+
+def mixed_minimum_project(folder: Path) -> Path:
+    """Groups A and B of 100 decisions each (rates 0.5 and 0.45) and C of 5, all approved; a
+    four-fifths rule at a minimum of 30 beside a rule whose pack judges groups of any size."""
+    rows = ["g,approved,label"]
+    for group, n, approved in (("A", 100, 50), ("B", 100, 45), ("C", 5, 5)):
+        rows += [f"{group},{int(index < approved)},{index % 2}" for index in range(n)]
+    (folder / "decisions.csv").write_text("\n".join(rows) + "\n")
+    header = (
+        "apiVersion: auditkit/v1\nkind: Policy\nmetadata: {{id: {0}, title: {0}, version: 1.0.0}}\n"
+    )
+    (folder / "four-fifths.yaml").write_text(
+        header.format("ff") + "defaults: {min_group_size: 30}\nrules:\n"
+        "  - {id: FF, title: t, kind: parity, metric: selection_rate, by: [g],"
+        ' aggregate: ratio_to_max, op: ">=", value: 0.8, severity: high}\n'
+    )
+    (folder / "any-size.yaml").write_text(
+        header.format("any") + "defaults: {min_group_size: 1}\nrules:\n"
+        '  - {id: ACC, title: t, kind: threshold, metric: accuracy, op: ">=", value: 0.1,'
+        " severity: low}\n"
+    )
+    project = folder / "auditkit.yaml"
+    project.write_text(
+        "data: {current: decisions.csv}\n"
+        "columns: {label: label, positive_label: 1, prediction: approved, positive_prediction: 1,"
+        " sensitive: [g]}\n"
+        "policies: [four-fifths.yaml, any-size.yaml]\n"
+    )
+    return project
+
+
+def test_ratio_column_divides_as_the_rule_that_judges_it(tmp_path: Path) -> None:
+    from auditkit.tui.views import ratio_rule, ratios_to_highest
+
+    session = AuditSession(mixed_minimum_project(tmp_path))
+    result = session.run_check()
+    assert session.min_group_size == 1  # the screen's metrics divide by the 5-decision group C
+    rows = fairness_rows(session.metrics(("g",)), ("g",), "selection_rate")
+    assert [row.ratio_to_max for row in rows] == pytest.approx([0.5, 0.45, 1.0])
+    rule = ratio_rule(session.policies, ("g",), ("g",), "selection_rate")
+    assert rule is not None and rule.id == "FF" and rule.min_group_size == 30
+    # The oracle: the rule's own verdict, computed by the check at its minimum of 30.
+    finding = next(finding for finding in result.findings if finding.rule_id == "FF")
+    judged = {group.group["g"]: group.observed for group in finding.groups}
+    ratios = dict(zip((row.label for row in rows), ratios_to_highest(rows, 30), strict=True))
+    assert ratios == pytest.approx({"A": 1.0, "B": 0.9, "C": 2.0})
+    assert judged == pytest.approx(ratios)
+    session.close()

@@ -18,6 +18,8 @@ from auditkit.tui.views import (
     groupings_to_offer,
     interval,
     number,
+    ratio_rule,
+    ratios_to_highest,
     threshold_line,
 )
 from auditkit.tui.widgets.barchart import Bar, BarChart
@@ -99,29 +101,43 @@ class FairnessScreen(AuditScreen):
         if report is None or grouping is None:
             return
         rows = fairness_rows(report, grouping, self.metric)
+        policies, sensitive = self.session.policies, self.session.project.roles.sensitive
+        minimum = int(report.settings.get("min_group_size") or 0)
+        # The ratio column divides as the rule that judges this ratio does (packs differ in their
+        # minimum group size: a four-fifths rule at 30 beside LL144's impact ratios at 1).
+        rule = ratio_rule(policies, sensitive, grouping, self.metric)
+        ratios = (
+            ratios_to_highest(rows, rule.min_group_size)
+            if rule is not None and rule.min_group_size != minimum
+            else [row.ratio_to_max for row in rows]
+        )
         table = self.query_one("#groups", DataTable)
         table.clear(columns=True)
         table.add_columns(
             grouping_label(grouping), "n", self.metric, "95% interval", "ratio to max", "note"
         )
-        for row in rows:
+        for row, ratio in zip(rows, ratios, strict=True):
             table.add_row(
                 row.label,
                 number(row.n),
                 number(row.value),
                 interval(row.ci),
-                number(row.ratio_to_max, 3),
+                number(ratio, 3),
                 ("inconclusive: " if row.inconclusive else "") + (row.note or "")
                 if row.inconclusive or row.note
                 else "",
             )
-        line = threshold_line(
-            self.session.policies, self.session.project.roles.sensitive, grouping, self.metric, rows
-        )
+        line = threshold_line(policies, sensitive, grouping, self.metric, rows)
         overall = report.overall.value(self.metric)
+        yardstick = (
+            f"; ratio to max as {rule.id} divides it, by the highest group of at least "
+            f"{rule.min_group_size}"
+            if rule is not None and rule.min_group_size != minimum
+            else ""
+        )
         self.query_one("#fairness-summary", Static).update(
             f"[b]{self.metric}[/] by [b]{grouping_label(grouping)}[/]: overall {number(overall)}, "
-            f"{len(rows)} groups, minimum group size {report.settings.get('min_group_size')}"
+            f"{len(rows)} groups, minimum group size {minimum}{yardstick}"
         )
         bars = [Bar(row.label, row.value, muted=row.inconclusive) for row in rows]
         self.query_one("#chart", BarChart).show(bars, line)
