@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from auditkit.errors import ConfigError
 
 PDF_VARIANT = "pdf/a-3b"
 
@@ -50,15 +53,36 @@ def render_pdf(
     """Lay ``job`` out, then write it as PDF/A-3b: ``charts`` gives each chart's SVG when its page is
     drawn, ``manifest`` the manifest's content, and ``laid_out`` hears that the layout is done."""
 
+    from weasyprint.urls import FatalURLFetchingError
+
     def chart(key: str) -> str:
         if key not in job.chart_keys:
             raise ValueError(f"the report shows no chart {key!r}")
         return charts(key)
 
-    document = lay_out(job.html, charts=chart)
-    laid_out()
-    embedded = (*job.attachments, dataclasses.replace(job.manifest, content=manifest()))
-    return write_pdf(document, embedded=embedded, created=job.created, document_id=job.document_id)
+    try:
+        document = lay_out(job.html, charts=chart)
+        laid_out()
+        embedded = (*job.attachments, dataclasses.replace(job.manifest, content=manifest()))
+        return write_pdf(
+            document, embedded=embedded, created=job.created, document_id=job.document_id
+        )
+    except FatalURLFetchingError as error:  # a BaseException: it would pass every handler
+        raise ConfigError(unfetchable(error)) from None
+
+
+def unfetchable(error: BaseException) -> str:
+    """One line for a resource the report's HTML names that cannot be fetched (a template's image
+    that is not there, an http URL): which URL, and why."""
+    quoted = re.search(r'"(.+)"', str(error))
+    url = quoted[1] if quoted else str(error)
+    cause = error.__cause__
+    reason = getattr(cause, "reason", cause)  # urllib's URLError holds the OSError as its reason
+    why = reason.strerror if isinstance(reason, OSError) and reason.strerror else reason
+    return (
+        f"the report refers to {url}, which cannot be fetched: {why or 'refused'} (report "
+        "templates may use local files and data: URLs)"
+    )
 
 
 def lay_out(html: str, *, charts: ChartSource | None = None) -> Any:

@@ -72,3 +72,37 @@ def test_progress_is_reported_from_start_to_end(
         "manifest.json",
     }
     assert set(rendered.sha256) == {path.name for path in rendered.files}
+
+
+@pytest.mark.parametrize("here", [False, True], ids=["in the worker", "in this process"])
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("file:///nonexistent/logo.png", "No such file or directory"),
+        ("https://example.com/logo.png", "disallowed protocol"),
+    ],
+    ids=["missing file", "remote URL"],
+)
+def test_a_template_naming_what_cannot_be_fetched_is_one_clear_error(
+    out_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+    why: str,
+    here: bool,
+) -> None:
+    # WeasyPrint stops with a BaseException, which no command handler would turn into a message.
+    from auditkit.errors import ConfigError
+
+    if here:
+        monkeypatch.setattr(report_worker, "_cpus", lambda: 1)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "signoff.html.j2").write_text(
+        f'<section id="signoff"><img src="{source}"></section>'
+    )
+    with pytest.raises(ConfigError) as raised:
+        render_report(minimal_run(), out_dir, template_dirs=[templates])
+    assert f"the report refers to {source}, which cannot be fetched" in str(raised.value)
+    assert why in str(raised.value)
+    assert not out_dir.exists()
