@@ -76,7 +76,7 @@ def open_project(
     if model is None and with_model:
         model = start_loading_model(project)
     workspace = workspace or Workspace()
-    if project.model is not None and _needs_scores(project):
+    if project.artifact is not None and _needs_scores(project):
         model = model or _loaded(load_project_model(project))
         current = _scored_current(workspace, project, model.result())
     else:
@@ -99,16 +99,15 @@ def load_project_model(project: Project) -> LoadedModel:
     """The project's model, loaded with the trust the project grants (``--trust-model`` or a pinned sha256)."""
     from auditkit.data.artifacts import load_model
 
-    assert project.model is not None
-    return load_model(
-        project.model.path, trust=project.model.trust, pinned_sha256=project.model.sha256
-    )
+    artifact = project.artifact
+    assert artifact is not None and artifact.path is not None
+    return load_model(artifact.path, trust=artifact.trust, pinned_sha256=artifact.sha256)
 
 
 def start_loading_model(project: Project) -> Future[LoadedModel] | None:
     """The project's model, loading on a thread of its own unless the data has no decisions (then
-    the model must score it first, and nothing else can go on meanwhile); None without a model."""
-    if project.model is None or _needs_scores(project):
+    the model must score it first, and nothing else can go on meanwhile); None without a model file."""
+    if project.artifact is None or _needs_scores(project):
         return None
     return load_model_in_background(project)
 
@@ -132,10 +131,11 @@ def load_model_in_background(project: Project) -> Future[LoadedModel]:
     """
     from auditkit.data.artifacts import check_model_file
 
-    assert project.model is not None
+    artifact = project.artifact
+    assert artifact is not None and artifact.path is not None
     # What can be refused without the model's libraries is refused here, before any scan.
     kind, _digest = check_model_file(
-        project.model.path, trust=project.model.trust, pinned_sha256=project.model.sha256
+        artifact.path, trust=artifact.trust, pinned_sha256=artifact.sha256
     )
     needs_scipy = kind != "onnx"
     future: Future[LoadedModel] = Future()
@@ -554,8 +554,8 @@ def explain_project(
     from auditkit.explain import explain_dataset
     from auditkit.progress import SILENT, Cancelled
 
-    if loaded.project.model is None:
-        return None, ("not_applicable", "the project has no model to explain (--model or model:)")
+    if loaded.project.artifact is None:
+        return None, ("not_applicable", no_model_to_explain(loaded.project))
     if loaded.model_loading is not None:
         # Loaded for the run: a model that cannot be loaded is an input error of the run (exit 2),
         # as it is for the record of what the model is.
@@ -573,6 +573,16 @@ def explain_project(
     except Exception as error:  # an explainer failing on an unusual model is a finding
         return None, ("error", f"the model could not be explained: {type(error).__name__}: {error}")
     return report, None
+
+
+def no_model_to_explain(project: Project) -> str:
+    """Why nothing is explained: no model, or one known only by its name (no artifact)."""
+    if project.model is not None and project.model.name:
+        return (
+            f"the project names the model {project.model.name} but gives no file to load it from "
+            "(model: path, or --model)"
+        )
+    return "the project has no model to explain (--model or model:)"
 
 
 def describe_inputs(loaded: LoadedProject) -> dict[str, Any]:

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from auditkit.data.datasets import ColumnRoles
 from auditkit.data.sources import SourceSpec
@@ -41,8 +41,10 @@ class _Section(BaseModel):
 
 
 class ModelSection(_Section):
-    path: str
-    """Model artifact: ``.skops`` (safe), ``.onnx``, or ``.pkl``/``.joblib`` (only when trusted)."""
+    path: str | None = None
+    """Model artifact: ``.skops`` (safe), ``.onnx``, or ``.pkl``/``.joblib`` (only when trusted).
+    Without one the model is named only (a vendor's system audited from the decisions it made):
+    nothing is loaded, and the rules that explain a model are not applicable."""
     name: str | None = None
     """Model name shown in reports and used to scope waivers."""
     version: str | None = None
@@ -52,6 +54,16 @@ class ModelSection(_Section):
     trusted_types: list[TypeName] = Field(default_factory=list)
     """Types in a ``.skops`` file that skops does not trust by default and that a reviewer has checked
     (e.g. ``numpy.dtype``); they load, any other untrusted type is still refused."""
+
+    @model_validator(mode="after")
+    def _names_a_file_or_a_model(self) -> Self:
+        if self.path is None and (self.sha256 or self.trusted_types):
+            raise ValueError("sha256 and trusted_types are about a model file: give its path")
+        if self.path is None and self.name is None:
+            raise ValueError(
+                "give the model's path, or its name for a model known by its decisions"
+            )
+        return self
 
 
 class SourceSection(_Section):
@@ -128,9 +140,10 @@ class ProjectFile(_Section):
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model artifact to load, with what is needed to decide whether to trust it."""
+    """The audited model: its artifact to load, with what is needed to decide whether to trust it,
+    or only its name and version (``path`` None: a model known by the decisions it made)."""
 
-    path: Path
+    path: Path | None
     name: str | None = None
     version: str | None = None
     sha256: str | None = None
@@ -154,6 +167,11 @@ class Project:
     waivers: Path | None = None
     store: Path = Path(DEFAULT_STORE)
     report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def artifact(self) -> ModelSpec | None:
+        """The model when there is a file to load it from (a vendor's model may only be named)."""
+        return self.model if self.model is not None and self.model.path is not None else None
 
 
 @dataclass(frozen=True)
@@ -243,7 +261,7 @@ def _resolve(parsed: ProjectFile, config: Path) -> Project:
     model = None
     if parsed.model is not None:
         model = ModelSpec(
-            path=_absolute(parsed.model.path, base),
+            path=_absolute(parsed.model.path, base) if parsed.model.path else None,
             name=parsed.model.name,
             version=parsed.model.version,
             sha256=parsed.model.sha256.lower() if parsed.model.sha256 else None,

@@ -125,6 +125,38 @@ def test_reviewed_model_types_are_read_and_checked(tmp_path: Path) -> None:
     assert "'numpy dtype' is not a dotted type name" in str(caught.value)
 
 
+def test_a_model_known_only_by_its_decisions_is_named_without_a_path(tmp_path: Path) -> None:
+    text = 'model: {name: talent-screen, version: "2026.3"}\ndata: {current: a.csv}\n'
+    project = load_project(write(tmp_path, text), Overrides())
+    assert project.model is not None and project.model.path is None
+    assert (project.model.name, project.model.version) == ("talent-screen", "2026.3")
+    assert project.artifact is None
+
+
+FILE_ONLY = "sha256 and trusted_types are about a model file: give its path"
+
+
+@pytest.mark.parametrize(
+    ("model", "problem"),
+    [
+        ("{name: m, sha256: " + "a" * 64 + "}", FILE_ONLY),
+        ("{name: m, trusted_types: [numpy.dtype]}", FILE_ONLY),
+        (
+            "{version: 1.0.0}",
+            "give the model's path, or its name for a model known by its decisions",
+        ),
+    ],
+    ids=["pin", "reviewed types", "neither path nor name"],
+)
+def test_a_model_without_a_path_needs_a_name_and_nothing_about_a_file(
+    tmp_path: Path, model: str, problem: str
+) -> None:
+    path = write(tmp_path, f"model: {model}\ndata: {{current: a.csv}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_project(path, Overrides())
+    assert messages(caught.value) == [f"{path}:1:8: model: {problem}"]
+
+
 def test_model_trust_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     path = write(

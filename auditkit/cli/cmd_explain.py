@@ -43,7 +43,7 @@ def explain(**options: Any) -> int:
     Example:
       auditkit explain -c sample_data/auditkit.yaml --format json
     """
-    from auditkit.engine import load_project_model, open_project
+    from auditkit.engine import load_project_model, no_model_to_explain, open_project
     from auditkit.errors import UsageError
     from auditkit.explain import explain_dataset
     from auditkit.project import load_project
@@ -51,10 +51,8 @@ def explain(**options: Any) -> int:
     project = load_project(
         options["config"], overrides_from(options), search_cwd=options["data"] is None
     )
-    if project.model is None:
-        raise UsageError(
-            "nothing to explain: give a model (--model FILE or model: in the project file)"
-        )
+    if project.artifact is None:
+        raise UsageError(f"nothing to explain: {no_model_to_explain(project)}")
     loaded = open_project(project, require_decisions=False)
     model = load_project_model(project)
     with terminal_progress() as progress:

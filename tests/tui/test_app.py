@@ -22,6 +22,7 @@ from textual.pilot import Pilot
 from auditkit.cli.main import main
 from auditkit.trail import TrailStore
 from auditkit.tui.app import AuditApp
+from tests.cli.test_named_model import named_only_project
 from tests.tui.conftest import run_async, screen_text, settle
 from tests.tui.test_session import mixed_minimum_project
 
@@ -162,6 +163,19 @@ async def test_fairness_ratios_divide_as_the_rule_on_the_chart(tmp_path: Path) -
         ]
         assert {cells[0]: cells[-1] for cells in table_rows} == {"A": "1.000", "B": "0.900"}
         assert "ratio to max as FF divides it" in " ".join(" ".join(lines).split())
+
+
+@run_async
+async def test_a_model_named_without_a_file_is_shown_and_not_explained(tmp_path: Path) -> None:
+    app = AuditApp(named_only_project(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        overview = " ".join(screen_text(app).split())
+        assert "talent-screen 2026.3 (named only: its decisions are in the data)" in overview
+        await pilot.press("8")
+        await settle(app, pilot)
+        explain = " ".join(screen_text(app).split())
+        assert "Nothing to explain: the project names the model talent-screen" in explain
 
 
 @run_async

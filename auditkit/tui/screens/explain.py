@@ -86,10 +86,10 @@ class ExplainScreen(AuditScreen):
         """Explain the model (again): progress from the worker, cancel between batches."""
         from auditkit.progress import CancelToken, Progress
 
-        if self.session.project.model is None:
-            self._show_reason(
-                "The project has no model to explain: add model: {path: …} to the project file."
-            )
+        if self.session.project.artifact is None:
+            from auditkit.engine import no_model_to_explain
+
+            self._show_reason(f"Nothing to explain: {no_model_to_explain(self.session.project)}.")
             return
         self.token = CancelToken()
         progress = Progress(self._progress_from_worker, self.token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.markup import escape
 from textual.containers import VerticalScroll
@@ -14,6 +14,9 @@ from textual.widgets import DataTable, Static
 from auditkit.policy.findings import OUTCOMES
 from auditkit.tui.screens.base import AuditScreen
 from auditkit.tui.views import number, status_markup
+
+if TYPE_CHECKING:
+    from auditkit.project import ModelSpec
 
 
 class OverviewScreen(AuditScreen):
@@ -63,12 +66,7 @@ class OverviewScreen(AuditScreen):
 
     def _project_text(self) -> str:
         project = self.session.project
-        model = project.model
-        model_text = (
-            f"{escape(model.name or model.path.name)} {escape(model.version or '')} ({escape(model.path.name)})"
-            if model
-            else "none (predictions given in the data)"
-        )
+        model_text = _model_text(project.model)
         title = project.report.get("title")
         lines = [f"[b]Model:[/] {model_text}"]
         if title:
@@ -86,8 +84,8 @@ class OverviewScreen(AuditScreen):
         declared = {"current": project.current.path}
         if project.reference is not None:
             declared["reference"] = project.reference.path
-        if project.model is not None:
-            declared["model"] = str(project.model.path)
+        if project.artifact is not None:
+            declared["model"] = str(project.artifact.path)
         if project.waivers is not None:
             declared["waivers"] = str(project.waivers)
         for role, path in declared.items():
@@ -127,3 +125,12 @@ def _short(path: str, base: Path) -> str:
         return str(Path(path).resolve().relative_to(base.resolve()))
     except ValueError:
         return Path(path).name
+
+
+def _model_text(model: ModelSpec | None) -> str:
+    if model is None:
+        return "none (predictions given in the data)"
+    version = f" {escape(model.version)}" if model.version else ""
+    if model.path is None:
+        return f"{escape(model.name or '')}{version} (named only: its decisions are in the data)"
+    return f"{escape(model.name or model.path.name)}{version} ({escape(model.path.name)})"
