@@ -126,7 +126,8 @@ class ReportWorker:
 
 class _WorkerProcess:
     """A Python process (``python -m auditkit.report.worker``) that answers requests in the order
-    they were asked: pickled over its standard input and output, framed by ``multiprocessing``'s
+    they were asked: pickled over its standard input and, for the answers, a pipe of its own (what
+    its interpreter prints as it starts goes to its standard output), framed by ``multiprocessing``'s
     connections. Deliveries (content a running request waits for) are taken as they arrive.
 
     Started with ``subprocess`` rather than ``multiprocessing``: it needs no re-import of the main
@@ -135,36 +136,43 @@ class _WorkerProcess:
     worker outlives its report.
     """
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], answers: int) -> None:
         from multiprocessing.connection import Connection
 
-        assert process.stdin is not None and process.stdout is not None
+        assert process.stdin is not None
         self._process = process
-        # The connections get descriptors of their own; the Popen's file objects are closed now.
+        # The connections get descriptors of their own; the Popen's file object is closed now.
         self._requests: Connection | None = Connection(
             os.dup(process.stdin.fileno()), readable=False
         )
-        self._answers_in: Connection | None = Connection(
-            os.dup(process.stdout.fileno()), writable=False
-        )
+        self._answers_in: Connection | None = Connection(answers, writable=False)
         process.stdin.close()
-        process.stdout.close()
         self._waiting: list[str] = []
         self._answers: dict[str, tuple[bool, Any]] = {}
 
     @classmethod
     def start(cls) -> _WorkerProcess | None:
+        # Answers come on a pipe of their own, not standard output: whatever the interpreter prints
+        # while it starts (a sitecustomize, a .pth file) must not be read as an answer.
+        try:
+            answers, answers_out = os.pipe()
+        except OSError:
+            return None
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "auditkit.report.worker"],
+                [sys.executable, "-m", "auditkit.report.worker", str(answers_out)],
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,  # under the terminal UI a stray warning would draw over it
                 env=_worker_environment(),
+                pass_fds=(answers_out,),
             )
         except OSError:
+            os.close(answers)
             return None  # no process can be started here (a sandbox, no file descriptors left)
-        return cls(process)
+        finally:
+            os.close(answers_out)
+        return cls(process, answers)
 
     def ask(self, name: str, function: Callable[..., Any], *args: Any) -> bool:
         """Send a request; False when the worker is gone."""
@@ -279,18 +287,16 @@ _INBOX = _Inbox()
 _ANSWERS: list[Connection] = []
 
 
-def _serve() -> None:
+def _serve(answers_descriptor: int) -> None:
     """The worker's loop: answer each request in turn; end as soon as the input ends (the report is
     done, or the process that asked is gone: either way nobody waits for an answer)."""
     from multiprocessing.connection import Connection
 
-    # The answers get their own descriptor; what libraries print goes nowhere.
-    answers = Connection(os.dup(1), readable=False)
+    answers = Connection(answers_descriptor, readable=False)
     _ANSWERS.append(answers)
     requests = Connection(os.dup(0), writable=False)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for descriptor in (0, 1):
-        os.dup2(devnull, descriptor)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
     os.close(devnull)
     # Requests are read as they come, whatever this loop is doing: a delivery must reach the request
     # that waits for it, and a long request must not wait in the pipe while this loop waits for the
@@ -362,4 +368,4 @@ if __name__ == "__main__":
     # is a copy of it, and the inbox and answers they use must be that module's.
     from auditkit.report import worker
 
-    worker._serve()
+    worker._serve(int(sys.argv[1]))

@@ -273,3 +273,20 @@ def test_the_report_css_for_charts_sizes_the_stand_in_in_the_pdf(share: int) -> 
     assert len(boxes) == 1
     page_width = 200 / 25.4 * 96  # CSS pixels
     assert boxes[0].width == pytest.approx(page_width * share / 100, rel=1e-6)
+
+
+@pytest.mark.timeout(60)
+def test_what_the_worker_s_interpreter_prints_as_it_starts_is_not_read_as_an_answer(
+    drawn_here: dict[str, str],
+    written_here: bytes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A sitecustomize (or a .pth file) may print before the worker runs a line of its own.
+    needs_a_second_cpu()
+    (tmp_path / "sitecustomize.py").write_text("print('site customised')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    with ReportWorker() as worker:
+        assert worker.write_pdf(pdf_job())
+        send_everything(worker, drawn_here)
+        assert worker.pdf() == written_here
