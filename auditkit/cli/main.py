@@ -161,10 +161,19 @@ def run() -> None:
     The terminal UI, which runs for as long as its user likes, switches it back on.
     """
     gc.disable()
+    _stand_in_for_closed_streams()
     code = main()
     if not _flush_standard_streams():
         code = int(ExitCode.OUTPUT_CLOSED)
     os._exit(code)
+
+
+def _stand_in_for_closed_streams() -> None:
+    """A command started with its standard output or error closed (``>&-``) has ``None`` there:
+    what it would print goes nowhere instead, and the command does its work."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, Path(os.devnull).open("w", encoding="utf-8"))  # noqa: SIM115
 
 
 def _discard_standard_output() -> None:

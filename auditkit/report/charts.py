@@ -10,6 +10,7 @@ import hashlib
 import io
 import math
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -307,13 +308,19 @@ def _points(inches: float) -> str:
     return f"{inches * 72:f}".rstrip("0").rstrip(".")
 
 
+_DRAWING = threading.Lock()
+"""matplotlib's settings are global (the SVG id salt among them): charts drawn by two threads at once
+(two reports from the terminal UI) would take each other's."""
+
+
 def draw_chart(job: ChartJob) -> str:
     """The chart as inline SVG text."""
-    if job.kind == "disparity":
-        return disparity_chart(job.data)
-    if job.kind == "calibration":
-        return calibration_chart(job.data)
-    return bar_chart(job.data, xlabel=job.xlabel)
+    with _DRAWING:
+        if job.kind == "disparity":
+            return disparity_chart(job.data)
+        if job.kind == "calibration":
+            return calibration_chart(job.data)
+        return bar_chart(job.data, xlabel=job.xlabel)
 
 
 def draw_charts(context: dict[str, Any]) -> None:

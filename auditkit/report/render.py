@@ -126,7 +126,7 @@ def render_report(
         meanwhile()
         writing = lambda: report_progress("writing the PDF/A", 0.8)  # noqa: E731
         pdf = pdf_writer.pdf(laid_out=writing)
-    if pdf is None:  # no worker, or it could not: here, in turn
+    if pdf is None:  # no worker, or it died: here, in turn
         pdf = render_pdf(
             pdf_job,
             charts=charts.__getitem__,

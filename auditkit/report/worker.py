@@ -12,7 +12,8 @@ them, then the manifest the PDF embeds (it holds the digest of ``report.html``, 
 imports pyHanko; it signs the PDF once the worker sends it back.
 
 On a machine with one CPU, or where no process can be started, everything happens here, in order;
-if the worker dies or fails, the PDF is laid out here.
+if the worker dies, the PDF is laid out here. An error in the worker is raised here, once: as it was
+raised when it is meant for the user, otherwise as :class:`WorkerFailed` with the worker's traceback.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import pickle
 import queue
 import re
 import subprocess
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -62,6 +64,30 @@ def placeholder(job: ChartJob) -> str:
     )
 
 
+class WorkerFailed(RuntimeError):
+    """An error in the report's worker process that is not meant for the user: a bug, or a template
+    WeasyPrint cannot handle. Its notes hold the worker's traceback (shown with AUDITKIT_DEBUG=1)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An unexpected error in the worker, as text: any exception pickles, not every one unpickles."""
+
+    kind: str
+    message: str
+    trace: str
+
+    @classmethod
+    def of(cls, error: BaseException) -> Failure:
+        trace = "".join(traceback.format_exception(error))
+        return cls(type(error).__name__, str(error), trace)
+
+    def error(self) -> WorkerFailed:
+        failed = WorkerFailed(f"in the report's PDF process: {self.kind}: {self.message}")
+        failed.add_note(f"The report's PDF process failed with:\n{self.trace}")
+        return failed
+
+
 def inline_charts(text: str, charts: Mapping[str, str]) -> str:
     """``text`` with every chart placeholder replaced by the chart's SVG."""
     return _PLACEHOLDER.sub(lambda match: charts[match[1]], text)
@@ -76,17 +102,22 @@ class ReportWorker:
     """The helper process of one report, started (importing WeasyPrint) as soon as it is made."""
 
     def __init__(self) -> None:
-        self._process = _WorkerProcess.start() if _cpus() > 1 else None
+        self._process = _WorkerProcess.start() if _can_start_one() else None
         if self._process is not None:
             self._process.ask("ready", _import_weasyprint)
         self._writing = False
+        self._used = False
 
     def write_pdf(self, job: PdfJob) -> bool:
         """Start laying out and writing ``job`` in the worker; False when there is none to do it.
 
         The worker draws its pages once it is sent each chart (:meth:`send`) and writes the PDF once
-        it is sent the manifest; :meth:`pdf` waits for the result.
+        it is sent the manifest; :meth:`pdf` waits for the result. A worker writes one PDF: what it
+        was sent for the first would be taken for a second's.
         """
+        if self._used:
+            return False
+        self._used = True
         self._writing = self._process is not None and self._process.ask(_PDF, _write_pdf, job)
         return self._writing
 
@@ -96,10 +127,13 @@ class ReportWorker:
             self._process.deliver(name, content)
 
     def pdf(self, laid_out: Callable[[], None] | None = None) -> bytes | None:
-        """The PDF the worker wrote, or None when it could not (the caller writes it then).
+        """The PDF the worker wrote, or None when there is no worker or it died (the caller writes
+        the PDF then).
 
         An error meant for the user (a template fetching a file that is not there, say) is raised as
-        the worker raised it. ``laid_out`` is called when the worker has laid out the pages.
+        the worker raised it; any other error in the worker as :class:`WorkerFailed` (doing the work
+        again here would fail the same way, after as long). ``laid_out`` is called when the worker
+        has laid out the pages.
         """
         if not self._writing or self._process is None:
             return None
@@ -188,21 +222,27 @@ class _WorkerProcess:
     def answer(self, name: str, notes: Mapping[str, Callable[[], None]] | None = None) -> Any:
         """The answer to the request ``name``, or None when the worker failed or is gone.
 
-        An error meant for the user is raised here as the worker raised it: doing the step again here
-        would only make the user wait twice. A note the worker sends meanwhile (:func:`_note`) calls
-        the function ``notes`` has for it.
+        An error meant for the user is raised here as the worker raised it, and any other error as
+        :class:`WorkerFailed`: doing the step again here would only make the user wait twice. A note
+        the worker sends meanwhile (:func:`_note`) calls the function ``notes`` has for it.
         """
         while name not in self._answers and name in self._waiting and self._answers_in:
             self._receive_one(notes or {})
         ok, value = self._answers.pop(name, (False, None))
-        if isinstance(value, AuditkitError) and not ok:
+        if ok:
+            return value
+        if isinstance(value, AuditkitError):
             raise value
-        return value if ok else None
+        if isinstance(value, Failure):
+            raise value.error()
+        return None
 
     def stop(self) -> None:
-        """Close the worker's input (it ends when it reads that) and reap it if it already has."""
+        """Close the worker's input (it ends when it reads that) and reap it when it has, without
+        waiting here (a long-running terminal UI must not collect ended workers)."""
         self._close_pipes()
-        self._process.poll()
+        if self._process.poll() is None:
+            threading.Thread(target=self._process.wait, name="auditkit-reap", daemon=True).start()
 
     def _send(self, message: tuple[str, Callable[..., Any] | None, tuple[Any, ...]]) -> bool:
         if self._requests is None:
@@ -220,7 +260,7 @@ class _WorkerProcess:
         assert self._answers_in is not None
         try:
             name, ok, value = self._answers_in.recv()
-        except (EOFError, OSError, pickle.UnpicklingError):
+        except Exception:  # the worker died (end of input), or sent what cannot be read back here
             self._give_up()
             return
         if name not in self._waiting:  # a note, not an answer
@@ -310,8 +350,8 @@ def _serve(answers_descriptor: int) -> None:
             answer: tuple[str, bool, Any] = (name, True, function(*args))
         except AuditkitError as error:  # for the user: the asking process raises it as is
             answer = (name, False, error)
-        except Exception:  # anything else: the asking process does the step again, and raises it
-            answer = (name, False, None)
+        except Exception as error:  # anything else: an internal error, raised there with this trace
+            answer = (name, False, Failure.of(error))
         try:
             answers.send(answer)
         except (OSError, ValueError):
@@ -353,6 +393,11 @@ def _write_pdf(job: PdfJob) -> bytes:
         manifest=lambda: bytes(_INBOX.get(MANIFEST)),
         laid_out=lambda: _note(_LAID_OUT),
     )
+
+
+def _can_start_one() -> bool:
+    """A second CPU, and an interpreter to start (not an embedded or frozen one)."""
+    return _cpus() > 1 and bool(sys.executable) and not getattr(sys, "frozen", False)
 
 
 def _cpus() -> int:

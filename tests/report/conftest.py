@@ -106,8 +106,11 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def sample_report(
     sample_run: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> RenderedReport:
-    """The sample audit rendered once per test process."""
-    return render_report(sample_run, tmp_path_factory.mktemp("report") / "out")
+    """The sample audit rendered once per test process, its PDF by the worker process (even on a
+    machine with one CPU, where a report does without one)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(report_worker, "_cpus", lambda: 2)
+        return render_report(sample_run, tmp_path_factory.mktemp("report") / "out")
 
 
 @pytest.fixture()

@@ -96,6 +96,9 @@ def test_a_template_naming_what_cannot_be_fetched_is_one_clear_error(
 
     if here:
         monkeypatch.setattr(report_worker, "_cpus", lambda: 1)
+    else:  # the worker's error, not this process's on a second try
+        monkeypatch.setattr(report_worker, "_cpus", lambda: 2)
+        monkeypatch.setattr(auditkit.report.pdf, "lay_out", None)
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "signoff.html.j2").write_text(
@@ -106,3 +109,19 @@ def test_a_template_naming_what_cannot_be_fetched_is_one_clear_error(
     assert f"the report refers to {source}, which cannot be fetched" in str(raised.value)
     assert why in str(raised.value)
     assert not out_dir.exists()
+
+
+def test_the_worker_s_progress_reaches_the_caller(
+    out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report_worker, "_cpus", lambda: 2)  # a worker even on one CPU
+    steps: list[str] = []
+    render_report(minimal_run(), out_dir, progress=lambda step, _done: steps.append(step))
+    assert steps == [
+        "reading the run",
+        "rendering HTML",
+        "laying out the PDF pages",
+        "writing the PDF/A",
+        "writing files",
+        "done",
+    ]

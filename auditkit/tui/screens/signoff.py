@@ -25,6 +25,8 @@ from auditkit.tui.session import ReportForm, SignoffForm, validate_signoff
 from auditkit.tui.views import signoff_text, status_markup
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from auditkit.tui.session import BuiltReport
 
 DECISION_CHOICES = tuple((decision.replace("_", " "), decision) for decision in DECISIONS)
@@ -49,6 +51,7 @@ class SignoffScreen(AuditScreen):
         super().__init__()
         self.signed_off = False
         """Whether the run on screen has a sign-off (read from the trail)."""
+        self._report_task: Worker[BuiltReport] | None = None
 
     def compose_body(self) -> Iterable[Widget]:
         with VerticalScroll(id="signoff-body"):
@@ -171,6 +174,10 @@ class SignoffScreen(AuditScreen):
         return ReportForm(**values)
 
     def action_generate(self) -> None:
+        if self._report_task is not None and not self._report_task.is_finished:
+            # A thread cannot be stopped: a second report would write the same folder meanwhile.
+            self._message("A report is being written: wait for it to finish.")
+            return
         form = self.report_form()
         try:
             run_id = self.session.current_run()
@@ -180,7 +187,7 @@ class SignoffScreen(AuditScreen):
         self._show_progress("checking the signing key", 0.0)
         self.query_one("#report-files", Static).update("")
         self.query_one("#signoff-message", Static).update("")  # an earlier error is not this try's
-        self.run_task(
+        self._report_task = self.run_task(
             f"writing the report of run {run_id}",
             lambda: self.session.build_report(form, self._progress_from_worker),
             self._generated,
