@@ -383,7 +383,11 @@ def checked_sentence(
 def decision_sentence(columns: Mapping[str, Any]) -> str:
     """Which decision is the favourable one, so that "selection rate" reads as a plain idea."""
     prediction = columns.get("prediction")
-    positive = columns.get("positive_prediction", columns.get("positive_label"))
+    # The run records every role, unset ones as None: the decision's favourable value defaults to
+    # the label's, as the engine reads it (ColumnRoles.prediction_positive_value).
+    positive = columns.get("positive_prediction")
+    if positive is None:
+        positive = columns.get("positive_label", 1)
     if prediction is None:
         score, threshold = columns.get("score"), columns.get("threshold")
         if score is None:

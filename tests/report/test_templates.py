@@ -150,6 +150,22 @@ def test_a_risk_score_says_that_a_lower_score_is_favourable() -> None:
     assert "A favourable decision is a score “decile_score” below 5." in text
 
 
+def test_a_prediction_without_its_own_favourable_value_reads_the_label_s() -> None:
+    # A project that sets neither positive_prediction nor positive_label records both roles, the
+    # first as None: the decision is favourable when it equals the label's default of 1.
+    run = minimal_run()
+    run["project"]["columns"] = {
+        "label": "label_value",
+        "prediction": "score",
+        "positive_label": 1,
+        "positive_prediction": None,
+        "sensitive": ["g"],
+    }
+    text = executive_summary_text(html_of(run))
+    assert "A favourable decision is “score” = 1;" in text
+    assert "None" not in text
+
+
 def cover_verdict(html: str) -> str:
     match = re.search(r'<span class="verdict-word">(.*?)</span>', html)
     assert match, "no verdict on the cover"
