@@ -195,6 +195,14 @@ def ratios_to_highest(rows: Sequence[FairnessRow], min_group_size: int) -> list[
     ]
 
 
+def small_for_rule(row: FairnessRow, min_group_size: int) -> str | None:
+    """Why the rule judging the ratio leaves ``row`` inconclusive though the screen's metrics (at
+    the smallest minimum of the run's rules) do not: a group under the rule's own minimum size."""
+    if row.inconclusive or row.unknown or row.n >= min_group_size:
+        return None
+    return f"{row.n} rows, fewer than the minimum group size {min_group_size}"
+
+
 def highest_judged(rows: Sequence[FairnessRow], min_group_size: int) -> float | None:
     """The highest known value among groups of at least ``min_group_size`` rows (among all known
     groups when none is that large)."""

@@ -363,3 +363,21 @@ def test_ratio_column_divides_as_the_rule_that_judges_it(tmp_path: Path) -> None
     assert ratios == pytest.approx({"A": 1.0, "B": 0.9, "C": 2.0})
     assert judged == pytest.approx(ratios)
     session.close()
+
+
+def test_groups_under_the_ratio_rule_s_minimum_are_inconclusive_as_the_check_says(
+    tmp_path: Path,
+) -> None:
+    from auditkit.tui.views import ratio_rule, small_for_rule
+
+    session = AuditSession(mixed_minimum_project(tmp_path))
+    result = session.run_check()
+    rows = fairness_rows(session.metrics(("g",)), ("g",), "selection_rate")
+    assert not any(row.inconclusive for row in rows)  # the metrics judge groups of any size
+    rule = ratio_rule(session.policies, ("g",), ("g",), "selection_rate")
+    assert rule is not None
+    finding = next(finding for finding in result.findings if finding.rule_id == "FF")
+    inconclusive = {group.group["g"] for group in finding.groups if group.status == "inconclusive"}
+    small = {row.label for row in rows if small_for_rule(row, rule.min_group_size)}
+    assert small == inconclusive == {"C"}
+    session.close()

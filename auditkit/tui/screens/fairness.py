@@ -20,6 +20,7 @@ from auditkit.tui.views import (
     number,
     ratio_rule,
     ratios_to_highest,
+    small_for_rule,
     threshold_line,
 )
 from auditkit.tui.widgets.barchart import Bar, BarChart
@@ -116,15 +117,22 @@ class FairnessScreen(AuditScreen):
         table.add_columns(
             grouping_label(grouping), "n", self.metric, "95% interval", "ratio to max", "note"
         )
-        for row, ratio in zip(rows, ratios, strict=True):
+        # A group under that rule's minimum is inconclusive for it, as the check says, even when
+        # the screen's metrics (at the smallest minimum of the run) judge every group.
+        too_small = [
+            small_for_rule(row, rule.min_group_size) if rule is not None else None for row in rows
+        ]
+        for row, ratio, small in zip(rows, ratios, too_small, strict=True):
+            inconclusive = row.inconclusive or small is not None
+            note = small or row.note
             table.add_row(
                 row.label,
                 number(row.n),
                 number(row.value),
                 interval(row.ci),
                 number(ratio, 3),
-                ("inconclusive: " if row.inconclusive else "") + (row.note or "")
-                if row.inconclusive or row.note
+                ("inconclusive: " if inconclusive else "") + (note or "")
+                if inconclusive or note
                 else "",
             )
         line = threshold_line(policies, sensitive, grouping, self.metric, rows)
@@ -139,5 +147,8 @@ class FairnessScreen(AuditScreen):
             f"[b]{self.metric}[/] by [b]{grouping_label(grouping)}[/]: overall {number(overall)}, "
             f"{len(rows)} groups, minimum group size {minimum}{yardstick}"
         )
-        bars = [Bar(row.label, row.value, muted=row.inconclusive) for row in rows]
+        bars = [
+            Bar(row.label, row.value, muted=row.inconclusive or small is not None)
+            for row, small in zip(rows, too_small, strict=True)
+        ]
         self.query_one("#chart", BarChart).show(bars, line)
