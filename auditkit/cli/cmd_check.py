@@ -12,9 +12,72 @@ from auditkit.cli.progress_bar import terminal_progress
 from auditkit.outputs import OUTPUT_FORMATS
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
+PAIRS = "format_pairs"
 
 
-@click.command(short_help="Evaluate policies; exit non-zero on violations.")
+class PairedOutputsCommand(click.Command):
+    """A command whose ``--output`` goes with the ``--format`` written before it.
+
+    click gathers the values of a repeated option into one list and forgets how they interleave with
+    another's; pairing the two lists by position would send ``--format github --format sarif
+    --output x.sarif`` (GitHub's annotations on standard output) to the wrong files. The pairs are
+    read from the arguments as written, before click parses them.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[PAIRS] = format_pairs(args, self._takes_a_value(ctx))
+        return super().parse_args(ctx, args)
+
+    def _takes_a_value(self, ctx: click.Context) -> dict[str, str]:
+        """Each option string that takes a value, with its parameter's name."""
+        return {
+            option: str(param.name)
+            for param in self.get_params(ctx)
+            if isinstance(param, click.Option) and not param.is_flag and not param.count
+            for option in param.opts
+        }
+
+
+def format_pairs(args: list[str], options: dict[str, str]) -> list[tuple[str, str | None]]:
+    """(format, output or None) for each ``--format`` in ``args``, with the ``--output`` that follows
+    it; one clear error for an ``--output`` that follows no ``--format`` of its own."""
+    from auditkit.errors import UsageError
+
+    pairs: list[tuple[str, str | None]] = []
+    for name, value in _option_values(args, options):
+        if name == "formats":
+            pairs.append((value, None))
+        elif name == "outputs":
+            if not pairs or pairs[-1][1] is not None:
+                raise UsageError(
+                    f"--output {value} follows no --format of its own: write each output as "
+                    "--format FORMAT --output PATH"
+                )
+            pairs[-1] = (pairs[-1][0], value)
+    return pairs
+
+
+def _option_values(args: list[str], options: dict[str, str]) -> list[tuple[str, str]]:
+    """(parameter name, value) of every option with a value in ``args``, in order: ``--opt V``,
+    ``--opt=V`` and ``-oV``; what is not an option, and ``--`` and after, is skipped."""
+    found: list[tuple[str, str]] = []
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            break
+        name, _, attached = token.partition("=")
+        if token.startswith("--") and name in options:
+            value = attached if "=" in token else next(tokens, "")
+            found.append((options[name], value))
+        elif not token.startswith("--") and token[:2] in options:
+            value = token[2:] or next(tokens, "")
+            found.append((options[token[:2]], value))
+    return found
+
+
+@click.command(
+    cls=PairedOutputsCommand, short_help="Evaluate policies; exit non-zero on violations."
+)
 @project_options
 @click.option(
     "--policy",
@@ -28,7 +91,8 @@ SEVERITIES = ["critical", "high", "medium", "low", "info"]
     "formats",
     multiple=True,
     type=click.Choice(list(OUTPUT_FORMATS)),
-    help="Output format (repeatable, paired in order with --output; default text): "
+    help="Output format (repeatable; each --output goes with the --format before it, and one format "
+    "without an --output goes to stdout; default text): "
     + "; ".join(f"{fmt.name}: {fmt.description}" for fmt in OUTPUT_FORMATS.values())
     + ".",
 )
@@ -38,7 +102,7 @@ SEVERITIES = ["critical", "high", "medium", "low", "info"]
     "outputs",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="Where the matching --format goes (default stdout).",
+    help="Where the --format written before it goes (without one: stdout).",
 )
 @click.option(
     "--fail-on",
@@ -68,11 +132,9 @@ def check(**options: Any) -> int:
     from auditkit.errors import UsageError
     from auditkit.project import load_project
 
-    formats = list(options["formats"] or ["text"])
-    outputs: list[Path | None] = list(options["outputs"])
-    if len(outputs) > len(formats):
-        raise UsageError("more --output than --format options: give a --format for each --output")
-    outputs += [None] * (len(formats) - len(outputs))
+    pairs = click.get_current_context().meta.get(PAIRS) or [("text", None)]
+    formats = [name for name, _output in pairs]
+    outputs = [Path(output) if output is not None else None for _name, output in pairs]
     if sum(1 for output in outputs if output is None) > 1:
         raise UsageError("several formats to stdout: give an --output for all but one --format")
     _refuse_repeated_outputs(outputs)

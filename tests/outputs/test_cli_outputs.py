@@ -117,3 +117,35 @@ def test_markdown_summary_is_a_well_formed_table(monkeypatch: pytest.MonkeyPatch
         "1 pass · 4 fail · 1 inconclusive · 1 waived · 1 error · 1 not applicable · 1 reported"
         in text
     )
+
+
+def test_each_output_goes_with_the_format_written_before_it(
+    sample_project: Path, tmp_path: Path, fixed_check: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The continuous-integration example of the README: GitHub annotations on standard output, the
+    # other formats into files, whatever their order.
+    out = tmp_path / "reports"
+    args = ["--format", "github", "--format", "sarif", "--output", str(out / "auditkit.sarif")]
+    args += ["--format=markdown", f"--output={out / 'summary.md'}"]
+    args += ["--format", "junit", f"-o{out / 'auditkit-junit.xml'}"]
+    code = main(["check", "-c", str(sample_project), "--no-record", *args])
+    assert code == ExitCode.ERROR
+    assert capsys.readouterr().out.startswith("::error ")
+    assert json.loads((out / "auditkit.sarif").read_text())["version"] == "2.1.0"
+    assert (out / "summary.md").read_text().startswith("### auditkit check")
+    assert ElementTree.parse(out / "auditkit-junit.xml").getroot().tag == "testsuites"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--output", "first.json", "--format", "json"],
+        ["--format", "json", "--output", "a.json", "--output", "b.json"],
+    ],
+    ids=["before any format", "two for one format"],
+)
+def test_an_output_without_a_format_of_its_own_is_refused(
+    sample_project: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "-c", str(sample_project), "--no-record", *args]) == ExitCode.ERROR
+    assert "follows no --format of its own" in capsys.readouterr().err
