@@ -83,3 +83,33 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(list(args))
     return code, out.getvalue(), err.getvalue()
+
+
+def mixed_minimum_project(folder: Path) -> Path:
+    """Groups A and B of 100 decisions each (rates 0.5 and 0.45) and C of 5, all approved; a
+    four-fifths rule at a minimum of 30 beside a rule whose pack judges groups of any size."""
+    rows = ["g,approved,label"]
+    for group, n, approved in (("A", 100, 50), ("B", 100, 45), ("C", 5, 5)):
+        rows += [f"{group},{int(index < approved)},{index % 2}" for index in range(n)]
+    (folder / "decisions.csv").write_text("\n".join(rows) + "\n")
+    header = (
+        "apiVersion: auditkit/v1\nkind: Policy\nmetadata: {{id: {0}, title: {0}, version: 1.0.0}}\n"
+    )
+    (folder / "four-fifths.yaml").write_text(
+        header.format("ff") + "defaults: {min_group_size: 30}\nrules:\n"
+        "  - {id: FF, title: t, kind: parity, metric: selection_rate, by: [g],"
+        ' aggregate: ratio_to_max, op: ">=", value: 0.8, severity: high}\n'
+    )
+    (folder / "any-size.yaml").write_text(
+        header.format("any") + "defaults: {min_group_size: 1}\nrules:\n"
+        '  - {id: ACC, title: t, kind: threshold, metric: accuracy, op: ">=", value: 0.1,'
+        " severity: low}\n"
+    )
+    project = folder / "auditkit.yaml"
+    project.write_text(
+        "data: {current: decisions.csv}\n"
+        "columns: {label: label, positive_label: 1, prediction: approved, positive_prediction: 1,"
+        " sensitive: [g]}\n"
+        "policies: [four-fifths.yaml, any-size.yaml]\n"
+    )
+    return project

@@ -206,6 +206,8 @@ def finding(
         references=tuple(Reference(r.framework, r.clause, r.url) for r in spec.references),
         remediation=spec.remediation.strip() if spec.remediation else None,
         source=str(rule.source),
+        aggregate=getattr(spec, "aggregate", None),
+        min_group_size=rule.min_group_size,
     )
 
 

@@ -113,6 +113,10 @@ class Finding:
     waiver: AppliedWaiver | None = None
     source: str | None = None
     """``file:line`` of the rule, for SARIF locations and editor links."""
+    aggregate: str | None = None
+    """How a parity rule compares groups (``ratio_to_max``, ...): what its groups' values are."""
+    min_group_size: int | None = None
+    """The rule's minimum group size: smaller groups are inconclusive under it."""
 
     @property
     def failing_groups(self) -> tuple[GroupOutcome, ...]:
@@ -137,6 +141,8 @@ class Finding:
             "waiver": self.waiver.to_dict() if self.waiver else None,
             "groups": [group.to_dict() for group in self.groups],
             "source": self.source,
+            "aggregate": self.aggregate,
+            "min_group_size": self.min_group_size,
         }
 
 

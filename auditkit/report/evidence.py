@@ -66,11 +66,21 @@ def grouping_entry(
     by = list(fairness["by"])
     groups = [group for group in all_groups if list(group.get("by", [])) == by]
     rows = [group_row(group, rates) for group in groups]
-    threshold, threshold_source = impact_threshold(by, rules)
+    judging = judging_rule(by, rules)
+    threshold, threshold_source = impact_threshold(by, [judging] if judging else rules)
+    if judging is not None:
+        rows = [
+            as_the_rule_judges(row, group, judging) for row, group in zip(rows, groups, strict=True)
+        ]
     return {
         "by": by,
         "title": " × ".join(by),
         "rows": rows,
+        "judged_by": (
+            {"id": judging["id"], "min_group_size": judging["min_group_size"]}
+            if judging is not None
+            else None
+        ),
         "summary": [
             {"title": definition.title, "value": fairness.get(definition.key)}
             for definition in FAIRNESS_LIST
@@ -139,6 +149,46 @@ def group_row(group: Mapping[str, Any], rates: Sequence[str]) -> dict[str, Any]:
         "inconclusive": bool(group.get("inconclusive")),
         "inconclusive_reason": group.get("inconclusive_reason"),
         "unknown": any(value is None for value in values.values()),
+    }
+
+
+def judging_rule(by: Sequence[str], rules: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The strictest rule that judged each group's impact ratio (its selection rate over the highest
+    group's) by ``by``: its verdict on each group is the one the section shows. It divides by the
+    highest group large enough for it, which need not be the metrics' minimum group size when packs
+    differ (NYC LL144 reports groups of any size, a four-fifths rule compares groups of at least 30)."""
+    judging = [
+        rule
+        for rule in rules
+        if rule.get("kind") == "parity"
+        and rule.get("metric") == "selection_rate"
+        and rule.get("aggregate") == "ratio_to_max"
+        and rule.get("op") in (">=", ">")
+        and rule.get("threshold") is not None
+        and rule.get("min_group_size") is not None
+        and any(set(group.get("group") or {}) == set(by) for group in rule.get("groups", []))
+    ]
+    return max(judging, key=lambda rule: float(rule["threshold"]), default=None)
+
+
+def as_the_rule_judges(
+    row: dict[str, Any], group: Mapping[str, Any], rule: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``row`` with the impact ratio, its interval and the inconclusive mark the rule gave the group
+    (the rule divides by the highest group large enough for it)."""
+    values = group.get("group") or {}
+    outcome = next(
+        (judged for judged in rule.get("groups", []) if (judged.get("group") or {}) == values),
+        None,
+    )
+    if outcome is None:
+        return row
+    inconclusive = outcome.get("status") == "inconclusive"
+    return row | {
+        "impact_ratio": outcome.get("observed"),
+        "impact_interval": outcome.get("interval"),
+        "inconclusive": inconclusive,
+        "inconclusive_reason": outcome.get("reason") if inconclusive else None,
     }
 
 

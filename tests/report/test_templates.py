@@ -197,3 +197,28 @@ def test_an_audit_without_a_model_names_the_data_it_audits() -> None:
     run["project"]["model"] = {"name": None, "version": None}
     run["result"]["inputs"]["model"] = {"path": "/srv/models/scorecard-v7.skops"}
     assert 'data-running-model="scorecard-v7' in html_of(run)
+
+
+def test_the_fairness_section_shows_each_group_as_the_rule_that_judges_it(tmp_path: Path) -> None:
+    # Groups A and B of 100 decisions (rates 0.5, 0.45) and C of 5 (rate 1.0): the metrics divide by
+    # C (another pack reports groups of any size), the four-fifths rule at 30 by A.
+    from auditkit.engine import audit_project
+    from auditkit.project import Overrides, load_project
+    from auditkit.trail.document import build_run_document
+    from tests.shared_datasets import mixed_minimum_project
+
+    project = load_project(mixed_minimum_project(tmp_path), Overrides())
+    run = build_run_document(project, audit_project(project))
+    rule = next(rule for rule in run["result"]["rules"] if rule["id"] == "FF")
+    judged = {group["group"]["g"]: group for group in rule["groups"]}
+    [grouping] = build_context(run)["fairness"]["attributes"]
+    rows = {row["label"]: row for row in grouping["rows"]}
+    assert {label: row["impact_ratio"] for label, row in rows.items()} == {
+        label: judged[label]["observed"] for label in rows
+    }
+    assert rows["A"]["impact_ratio"] == 1.0 and rows["B"]["impact_ratio"] == pytest.approx(0.9)
+    assert [label for label, row in rows.items() if row["inconclusive"]] == ["C"]
+    assert grouping["chart"]["inconclusive"] == [False, False, True]
+    html = html_of(run)
+    assert "Impact ratios and inconclusive groups as FF judges them" in html
+    assert "groups with at least 30 decisions" in html

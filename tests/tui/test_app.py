@@ -23,8 +23,8 @@ from auditkit.cli.main import main
 from auditkit.trail import TrailStore
 from auditkit.tui.app import AuditApp
 from tests.cli.test_named_model import named_only_project
+from tests.shared_datasets import mixed_minimum_project
 from tests.tui.conftest import run_async, screen_text, settle
-from tests.tui.test_session import mixed_minimum_project
 
 pytestmark = pytest.mark.slow
 SIZE = (80, 24)
