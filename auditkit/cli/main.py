@@ -128,16 +128,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputClosed:
         _discard_standard_output()
         return int(ExitCode.OUTPUT_CLOSED)
+    except OSError as error:
+        if error.filename is None or os.environ.get("AUDITKIT_DEBUG"):
+            return _internal_error(error)
+        # A path the user gave that cannot be written or read (a read-only folder, a file where a
+        # folder should be): the path and the system's reason, not an internal error.
+        click.echo(f"auditkit: error: {error.filename}: {error.strerror or error}", err=True)
+        return int(ExitCode.ERROR)
     except Exception as error:
-        if os.environ.get("AUDITKIT_DEBUG"):
-            raise
-        name = type(error).__name__
-        click.echo(
-            f"auditkit: internal error: {name}: {error} (rerun with AUDITKIT_DEBUG=1 for details)",
-            err=True,
-        )
-        return int(ExitCode.INTERNAL)
+        return _internal_error(error)
     return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def _internal_error(error: Exception) -> int:
+    """A bug (or an error nobody foresaw): one line, unless AUDITKIT_DEBUG asks for the traceback."""
+    if os.environ.get("AUDITKIT_DEBUG"):
+        raise error
+    click.echo(
+        f"auditkit: internal error: {type(error).__name__}: {error} "
+        "(rerun with AUDITKIT_DEBUG=1 for details)",
+        err=True,
+    )
+    return int(ExitCode.INTERNAL)
 
 
 def report_error(error: AuditkitError) -> None:

@@ -119,3 +119,31 @@ def test_wrong_column_names_the_closest(tmp_path: Path) -> None:
 def test_bare_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 0
     assert "Commands:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["keygen", "check"])
+def test_an_output_path_that_cannot_be_written_is_one_line_naming_it(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A file where a folder should be: the path and the system's reason, exit 2, not an internal error.
+    from tests.shared_datasets import copy_sample_project
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    target = str(blocker / "inside" / "out.json")
+    if command == "keygen":
+        args = ["keygen", "--name", "X", "--no-passphrase", "--out", target]
+    else:
+        project = copy_sample_project(tmp_path / "project")
+        args = ["check", "-c", str(project), "--no-record", "--format", "json", "-o", target]
+    assert main(args) == ExitCode.ERROR
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"auditkit: error: {blocker}") and "internal" not in line
+
+
+def test_a_command_started_with_its_output_and_error_closed_does_its_work(tmp_path: Path) -> None:
+    # `auditkit ... >&- 2>&-`: Python starts with sys.stdout and sys.stderr None.
+    keys = tmp_path / "keys"
+    command = f"{sys.executable} -m auditkit keygen --out {keys} --name X --no-passphrase >&- 2>&-"
+    assert subprocess.run(["bash", "-c", command], check=False).returncode == 0
+    assert (keys / "signing-cert.pem").is_file()
