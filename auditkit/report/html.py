@@ -65,6 +65,20 @@ def render_html(context: Mapping[str, Any], template_dirs: Sequence[str | Path] 
             f"report template uses an undefined value: {error.message}",
             position=_template_position(error),
         ) from None
+    except Exception as error:
+        # A user's template that fails as it renders ({{ 1 / 0 }}) is that template's error; one of
+        # the shipped templates failing is a bug, reported as one.
+        position = _template_position(error)
+        if position is None or not _in_folders(position.path, template_dirs):
+            raise
+        raise TemplateError(
+            f"report template failed: {type(error).__name__}: {error}", position=position
+        ) from None
+
+
+def _in_folders(path: str, folders: Sequence[str | Path]) -> bool:
+    resolved = Path(path).resolve()
+    return any(resolved.is_relative_to(Path(folder).resolve()) for folder in folders)
 
 
 def _template_position(error: BaseException) -> SourcePosition | None:

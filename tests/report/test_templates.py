@@ -222,3 +222,14 @@ def test_the_fairness_section_shows_each_group_as_the_rule_that_judges_it(tmp_pa
     html = html_of(run)
     assert "Impact ratios and inconclusive groups as FF judges them" in html
     assert "groups with at least 30 decisions" in html
+
+
+def test_a_user_template_that_fails_as_it_renders_names_itself_and_its_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "signoff.html.j2").write_text("<section>\n<p>{{ 1 / 0 }}</p>\n</section>\n")
+    with pytest.raises(TemplateError) as raised:
+        html_of(minimal_run(), template_dirs=[tmp_path])
+    message = str(raised.value)
+    assert f"{tmp_path / 'signoff.html.j2'}:2" in message
+    assert "report template failed: ZeroDivisionError" in message
