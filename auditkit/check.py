@@ -20,6 +20,9 @@ class CheckResult:
     started: str = ""
     finished: str = ""
     policies: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    model: dict[str, Any] | None = None
+    """The audited model as the project names it (``name``, ``version``), None without one; its file,
+    when there is one, is among the ``inputs``."""
 
     @property
     def status(self) -> Outcome:
@@ -49,6 +52,7 @@ class CheckResult:
             "tool": {"name": "auditkit", "version": __version__},
             "started": self.started,
             "finished": self.finished,
+            "model": self.model,
             "inputs": self.inputs,
             "policies": list(self.policies),
             "rules": [finding.to_dict() for finding in self.findings],

@@ -349,6 +349,11 @@ def audit_project(
             {"id": p.id, "title": p.title, "version": p.version, "path": p.path, "sha256": p.sha256}
             for p in policies
         ),
+        model=(
+            {"name": project.model.name, "version": project.model.version}
+            if project.model is not None
+            else None
+        ),
     )
     return AuditRun(result, evidence, loaded.current.roles)
 

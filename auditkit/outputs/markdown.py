@@ -47,10 +47,18 @@ def cell(text: str) -> str:
 def render(result: CheckResult) -> str:
     lines = [f"### auditkit check: {ICONS.get(result.status, '')} {result.status}", ""]
     lines += [_verdict_line(result), ""]
+    lines += _model_line(result.model)
     lines += _rules_table(result)
     lines += _waivers_table(result.findings)
     lines += _inputs(result.inputs, result.policies)
     return "\n".join(lines) + "\n"
+
+
+def _model_line(model: dict[str, Any] | None) -> list[str]:
+    if not model or not model.get("name"):
+        return []
+    version = f" {cell(str(model['version']))}" if model.get("version") else ""
+    return [f"Model: **{cell(str(model['name']))}**{version}", ""]
 
 
 def _verdict_line(result: CheckResult) -> str:

@@ -91,6 +91,7 @@ def sarif_log(result: CheckResult, *, base: Path) -> dict[str, Any]:
             "exit_code": int(result.exit_code),
             "fail_on": result.fail_on,
             "summary": result.summary.to_dict(),
+            **({"model": result.model} if result.model else {}),
         },
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}

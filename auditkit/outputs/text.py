@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from auditkit.check import CheckResult
 from auditkit.policy.evidence import format_number
 from auditkit.policy.findings import Finding
@@ -36,7 +38,8 @@ def render(result: CheckResult) -> str:
         if counts[key]
     )
     lines.append(
-        f"{result.status.upper()}: {counts['rules']} rules: {tally} (failing at {result.fail_on} or above)"
+        f"{result.status.upper()}: {counts['rules']} rules{_of_model(result.model)}: {tally} "
+        f"(failing at {result.fail_on} or above)"
     )
     return "\n".join(lines) + "\n"
 
@@ -71,3 +74,10 @@ def _details(finding: Finding) -> list[str]:
         lines.append(f"    rule defined at {finding.source}")
     lines.append("")
     return lines
+
+
+def _of_model(model: dict[str, Any] | None) -> str:
+    """`` of NAME VERSION`` for a named model, else nothing."""
+    if not model or not model.get("name"):
+        return ""
+    return f" of {model['name']}" + (f" {model['version']}" if model.get("version") else "")

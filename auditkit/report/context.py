@@ -119,7 +119,8 @@ def build_context(
         "rules": rules,
         "fairness": fairness_section(run.get("metrics"), result.get("rules", [])),
         "performance": performance_section(run.get("metrics"), run["project"].get("columns") or {}),
-        "explainability": explainability_section(run.get("explanations")),
+        "explainability": explainability_section(run.get("explanations"))
+        | {"why": unexplained_model(run)},
         "drift": drift_section(run.get("drift")),
         "quality": quality_section(run.get("quality")),
         "waivers": waiver_entries(rules, created.date()),
@@ -507,6 +508,22 @@ def settings(run: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def named_only_model(run: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The project's model when it is named without a file (its decisions are the data)."""
+    model = run["project"].get("model") or {}
+    if not model.get("named_only"):
+        return None
+    return {"name": model.get("name"), "version": model.get("version")}
+
+
+def unexplained_model(run: Mapping[str, Any]) -> str | None:
+    """Why a model the project names was not explained, if that is why."""
+    model = named_only_model(run)
+    if model is None:
+        return None
+    return f"the project names the model {model['name']} but gives no file to load it from"
+
+
 def scope(run: Mapping[str, Any], place: PathDisplay) -> dict[str, Any]:
     result = run["result"]
     inputs = result.get("inputs", {})
@@ -526,6 +543,7 @@ def scope(run: Mapping[str, Any], place: PathDisplay) -> dict[str, Any]:
     return {
         "datasets": datasets,
         "model": shown_path(inputs.get("model"), place),
+        "named_model": named_only_model(run),
         "policies": [shown_path(policy, place) for policy in result.get("policies", [])],
         "waivers": shown_path(inputs.get("waivers"), place),
         "columns": [

@@ -43,9 +43,11 @@ def build_run_document(
 
 def describe_project(project: Project, roles: ColumnRoles) -> dict[str, Any]:
     """The project file, model identity, report settings and column roles of the run."""
-    model = None
+    model: dict[str, Any] | None = None
     if project.model is not None:
         model = {"name": project.model.name, "version": project.model.version}
+        if project.artifact is None:
+            model["named_only"] = True  # no file: the model is known by the decisions in the data
     return {
         "path": str(project.path) if project.path is not None else None,
         "model": model,

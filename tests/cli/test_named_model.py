@@ -29,15 +29,25 @@ def test_a_named_model_is_audited_from_its_decisions_and_never_explained(tmp_pat
     project = named_only_project(tmp_path)
     code, out, err = run_cli("check", "-c", str(project), "--format", "json")
     assert code == ExitCode.VIOLATIONS, err
-    rules = {rule["id"]: rule for rule in json.loads(out)["rules"]}
+    result = json.loads(out)
+    assert result["model"] == {"name": "talent-screen", "version": "2026.3"}
+    rules = {rule["id"]: rule for rule in result["rules"]}
     explained = rules["EXPL-001"]
     assert explained["status"] == "not_applicable"
     assert "names the model talent-screen but gives no file to load it from" in explained["message"]
     assert rules["FAIR-001"]["status"] == "fail"  # the decisions are audited as before
     stored = TrailStore(tmp_path / ".auditkit" / "audit.duckdb").load_run("latest").document
-    assert stored["project"]["model"] == {"name": "talent-screen", "version": "2026.3"}
+    assert stored["project"]["model"] == {
+        "name": "talent-screen",
+        "version": "2026.3",
+        "named_only": True,
+    }
     assert "model" not in stored["result"]["inputs"]  # no file was read as the model
     context = build_context(stored)
+    assert context["scope"]["named_model"] == {"name": "talent-screen", "version": "2026.3"}
+    assert context["explainability"]["why"] == (
+        "the project names the model talent-screen but gives no file to load it from"
+    )
     assert (context["cover"]["model_name"], context["cover"]["model_version"]) == (
         "talent-screen",
         "2026.3",
@@ -48,3 +58,12 @@ def test_explain_says_there_is_no_file_to_explain(tmp_path: Path) -> None:
     code, _out, err = run_cli("explain", "-c", str(named_only_project(tmp_path)))
     assert code == ExitCode.ERROR
     assert "nothing to explain: the project names the model talent-screen but gives no file" in err
+
+
+def test_the_ci_outputs_name_the_model_audited(tmp_path: Path) -> None:
+    project = str(named_only_project(tmp_path))
+    code, markdown, _err = run_cli("check", "-c", project, "--no-record", "--format", "markdown")
+    assert code == ExitCode.VIOLATIONS
+    assert "Model: **talent-screen** 2026.3" in markdown
+    _code, text, _err = run_cli("check", "-c", project, "--no-record")
+    assert "rules of talent-screen 2026.3:" in text.splitlines()[-1]
