@@ -580,14 +580,17 @@ def explain_project(
     return report, None
 
 
-def no_model_to_explain(project: Project) -> str:
-    """Why nothing is explained: no model, or one known only by its name (no artifact)."""
+def no_model_to_explain(project: Project, *, command_line: bool = True) -> str:
+    """Why nothing is explained: no model, or one known only by its name (no artifact); with what
+    would give one (``--model`` only where there is a command line)."""
+    where = "model: path, or --model" if command_line else "model: path in the project file"
     if project.model is not None and project.model.name:
+        version = f" {project.model.version}" if project.model.version else ""
         return (
-            f"the project names the model {project.model.name} but gives no file to load it from "
-            "(model: path, or --model)"
+            f"the project names the model {project.model.name}{version} but gives no file to load "
+            f"it from ({where})"
         )
-    return "the project has no model to explain (--model or model:)"
+    return f"the project has no model to explain ({where})"
 
 
 def describe_inputs(loaded: LoadedProject) -> dict[str, Any]:

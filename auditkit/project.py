@@ -13,7 +13,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from auditkit.data.datasets import ColumnRoles
 from auditkit.data.sources import SourceSpec
@@ -40,15 +48,27 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
 
+def _quoted_version(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(
+            f"write the version in quotes (version: \"{value}\"): YAML reads an unquoted 3.10 as "
+            "the number 3.1"
+        )
+    return value
+
+
+Version = Annotated[str, BeforeValidator(_quoted_version), Field(min_length=1)]
+
+
 class ModelSection(_Section):
-    path: str | None = None
+    path: str | None = Field(default=None, min_length=1)
     """Model artifact: ``.skops`` (safe), ``.onnx``, or ``.pkl``/``.joblib`` (only when trusted).
     Without one the model is named only (a vendor's system audited from the decisions it made):
     nothing is loaded, and the rules that explain a model are not applicable."""
-    name: str | None = None
+    name: str | None = Field(default=None, min_length=1)
     """Model name shown in reports and used to scope waivers."""
-    version: str | None = None
-    """Model version shown in reports."""
+    version: Version | None = None
+    """Model version shown in reports (quoted: an unquoted 3.10 is the number 3.1 to YAML)."""
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
     """Pinned sha256 of the artifact; a pickle or joblib file loads only when its digest matches."""
     trusted_types: list[TypeName] = Field(default_factory=list)

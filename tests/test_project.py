@@ -157,6 +157,28 @@ def test_a_model_without_a_path_needs_a_name_and_nothing_about_a_file(
     assert messages(caught.value) == [f"{path}:1:8: model: {problem}"]
 
 
+@pytest.mark.parametrize(
+    ("model", "column", "problem"),
+    [
+        (
+            "{name: m, version: 3.10}",
+            26,
+            'model.version: write the version in quotes (version: "3.1")',
+        ),
+        ('{name: ""}', 15, "model.name: String should have at least 1 character"),
+        ('{name: m, path: ""}', 24, "model.path: String should have at least 1 character"),
+    ],
+    ids=["unquoted version", "empty name", "empty path"],
+)
+def test_a_model_s_name_version_and_path_are_text_that_says_something(
+    tmp_path: Path, model: str, column: int, problem: str
+) -> None:
+    path = write(tmp_path, f"model: {model}\ndata: {{current: a.csv}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_project(path, Overrides())
+    assert messages(caught.value)[0].startswith(f"{path}:1:{column}: {problem}")
+
+
 def test_model_trust_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     path = write(

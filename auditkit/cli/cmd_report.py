@@ -87,8 +87,9 @@ def report(**options: Any) -> int:
         )
     if signer is not None:
         head = anchor()
+        records = "1 record" if head["records"] == 1 else f"{head['records']} records"
         click.echo(
-            f"signed into the report: audit trail head {head['head']} ({head['records']} records); "
+            f"signed into the report: audit trail head {head['head']} ({records}); "
             f"`auditkit trail verify --expect-head {head['head']}` detects records deleted since",
             err=True,
         )

@@ -556,5 +556,7 @@ def predicate_summary(predicate: dict[str, Any]) -> str:
     trail = predicate.get("audit_trail")
     if isinstance(trail, dict) and isinstance(trail.get("head"), str):
         # Whoever keeps the store can prove it still holds this head: trail verify --expect-head.
-        parts.append(f"audit trail head {trail['head']} ({trail.get('records')} records)")
+        records = trail.get("records")
+        counted = "1 record" if records == 1 else f"{records} records"
+        parts.append(f"audit trail head {trail['head']} ({counted})")
     return ", ".join(parts) if parts else "no run id or verdict stated"

@@ -34,7 +34,7 @@ def test_a_named_model_is_audited_from_its_decisions_and_never_explained(tmp_pat
     rules = {rule["id"]: rule for rule in result["rules"]}
     explained = rules["EXPL-001"]
     assert explained["status"] == "not_applicable"
-    assert "names the model talent-screen but gives no file to load it from" in explained["message"]
+    assert "names the model talent-screen 2026.3 but gives no file to load it" in explained["message"]
     assert rules["FAIR-001"]["status"] == "fail"  # the decisions are audited as before
     stored = TrailStore(tmp_path / ".auditkit" / "audit.duckdb").load_run("latest").document
     assert stored["project"]["model"] == {
@@ -57,7 +57,7 @@ def test_a_named_model_is_audited_from_its_decisions_and_never_explained(tmp_pat
 def test_explain_says_there_is_no_file_to_explain(tmp_path: Path) -> None:
     code, _out, err = run_cli("explain", "-c", str(named_only_project(tmp_path)))
     assert code == ExitCode.ERROR
-    assert "nothing to explain: the project names the model talent-screen but gives no file" in err
+    assert "nothing to explain: the project names the model talent-screen 2026.3 but gives" in err
 
 
 def test_the_ci_outputs_name_the_model_audited(tmp_path: Path) -> None:

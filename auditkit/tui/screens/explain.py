@@ -89,7 +89,8 @@ class ExplainScreen(AuditScreen):
         if self.session.project.artifact is None:
             from auditkit.engine import no_model_to_explain
 
-            self._show_reason(f"Nothing to explain: {no_model_to_explain(self.session.project)}.")
+            why = no_model_to_explain(self.session.project, command_line=False)
+            self._show_reason(f"Nothing to explain: {why}.")
             return
         self.token = CancelToken()
         progress = Progress(self._progress_from_worker, self.token)
