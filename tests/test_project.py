@@ -162,7 +162,7 @@ def test_a_model_without_a_path_needs_a_name_and_nothing_about_a_file(
     [
         (
             "{name: m, version: 3.10}",
-            26,
+            27,
             'model.version: write the version in quotes (version: "3.1")',
         ),
         ('{name: ""}', 15, "model.name: String should have at least 1 character"),
