@@ -168,7 +168,7 @@ def judging_rule(by: Sequence[str], rules: Sequence[Mapping[str, Any]]) -> Mappi
         and rule.get("min_group_size") is not None
         and any(set(group.get("group") or {}) == set(by) for group in rule.get("groups", []))
     ]
-    return max(judging, key=lambda rule: float(rule["threshold"]), default=None)
+    return max(judging, key=_deciding_first, default=None)
 
 
 def as_the_rule_judges(
@@ -193,9 +193,10 @@ def as_the_rule_judges(
 
 
 def impact_threshold(by: Sequence[str], rules: Sequence[Mapping[str, Any]]) -> tuple[float, str]:
-    """The strictest selection-rate ratio a policy requires of these groups, else four fifths."""
+    """The line a policy draws for these groups' selection-rate ratios (a deciding rule before an
+    advisory one, then the strictest), else four fifths."""
     required = [
-        (float(rule["threshold"]), rule["id"])
+        rule
         for rule in rules
         if rule.get("kind") == "parity"
         and rule.get("metric") == "selection_rate"
@@ -206,8 +207,14 @@ def impact_threshold(by: Sequence[str], rules: Sequence[Mapping[str, Any]]) -> t
     ]
     if not required:
         return FOUR_FIFTHS, "four-fifths rule (0.8)"
-    threshold, rule_id = max(required)
-    return threshold, f"{rule_id} requires ≥ {threshold:g}"
+    drawn = max(required, key=_deciding_first)
+    threshold = float(drawn["threshold"])
+    return threshold, f"{drawn['id']} requires ≥ {threshold:g}"
+
+
+def _deciding_first(rule: Mapping[str, Any]) -> tuple[bool, float]:
+    """A rule that can fail the audit before an advisory one; then the strictest."""
+    return rule.get("enforcement") != "advisory", float(rule["threshold"])
 
 
 def unknown_counts(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
