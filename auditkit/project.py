@@ -51,7 +51,7 @@ class _Section(BaseModel):
 def _quoted_version(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(
-            f"write the version in quotes (version: \"{value}\"): YAML reads an unquoted 3.10 as "
+            f'write the version in quotes (version: "{value}"): YAML reads an unquoted 3.10 as '
             "the number 3.1"
         )
     return value

@@ -11,13 +11,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditkit import __version__
+from auditkit.errors import ConfigError
 from auditkit.fsutil import write_files_atomically
 
 if TYPE_CHECKING:
@@ -115,6 +118,7 @@ def render_report(
         pdf_writer = worker or stack.enter_context(ReportWorker())
         report_progress("laying out the PDF pages", 0.2)
         pdf_writer.write_pdf(pdf_job)
+        refuse_outside_resources(html_with_placeholders)  # while the worker starts on the layout
         charts: dict[str, str] = {}
         for _chart, job in jobs:
             charts[job.key] = draw_chart(job)
@@ -143,6 +147,51 @@ def render_report(
         out_dir=target,
         sha256={name: hashlib.sha256(content).hexdigest() for name, content in files.items()},
     )
+
+
+_CSS_REFERENCE = re.compile(r"""url\(\s*["']?([^"')\s]+)|@import\s+["']([^"']+)""", re.IGNORECASE)
+
+
+class _References(HTMLParser):
+    """What the report's markup would fetch: ``src`` of any element, a stylesheet link, and the
+    ``url()`` and ``@import`` of its CSS (text in the report is not markup: never read as one)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        self.found += [value for name, value in attrs if name == "src" and value]
+        if tag == "link" and values.get("href"):
+            self.found.append(str(values["href"]))
+        self._css(values.get("style") or "")
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self._css(data)
+
+    def _css(self, css: str) -> None:
+        self.found += [url or imported for url, imported in _CSS_REFERENCE.findall(css)]
+
+
+def refuse_outside_resources(html: str) -> None:
+    """One clear error for an image, stylesheet or font a template names by a path or URL: the report
+    is self-contained (report.html is read far from this machine, and the PDF must hold the same), so
+    a template embeds what it shows as a ``data:`` URL."""
+    references = _References()
+    references.feed(html)
+    for reference in references.found:
+        if not reference.startswith(("data:", "#")):
+            raise ConfigError(
+                f"the report refers to {reference}: report templates embed images and fonts as "
+                "data: URLs, so that report.html and report.pdf are self-contained"
+            )
 
 
 def renderer_versions() -> dict[str, str]:

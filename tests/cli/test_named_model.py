@@ -34,7 +34,9 @@ def test_a_named_model_is_audited_from_its_decisions_and_never_explained(tmp_pat
     rules = {rule["id"]: rule for rule in result["rules"]}
     explained = rules["EXPL-001"]
     assert explained["status"] == "not_applicable"
-    assert "names the model talent-screen 2026.3 but gives no file to load it" in explained["message"]
+    assert (
+        "names the model talent-screen 2026.3 but gives no file to load it" in explained["message"]
+    )
     assert rules["FAIR-001"]["status"] == "fail"  # the decisions are audited as before
     stored = TrailStore(tmp_path / ".auditkit" / "audit.duckdb").load_run("latest").document
     assert stored["project"]["model"] == {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -74,41 +75,66 @@ def test_progress_is_reported_from_start_to_end(
     assert set(rendered.sha256) == {path.name for path in rendered.files}
 
 
-@pytest.mark.parametrize("here", [False, True], ids=["in the worker", "in this process"])
 @pytest.mark.parametrize(
-    ("source", "why"),
+    ("markup", "reference"),
     [
-        ("file:///nonexistent/logo.png", "No such file or directory"),
-        ("https://example.com/logo.png", "disallowed protocol"),
+        ('<img src="logo.png">', "logo.png"),
+        ('<img src="file:///srv/brand/logo.png">', "file:///srv/brand/logo.png"),
+        ('<img src="https://example.com/logo.png">', "https://example.com/logo.png"),
+        ('<link rel="stylesheet" href="brand.css">', "brand.css"),
+        ('<style>@import "brand.css";</style>', "brand.css"),
+        ('<div style="background: url(paper.png)"></div>', "paper.png"),
     ],
-    ids=["missing file", "remote URL"],
+    ids=["relative path", "file URL", "remote URL", "stylesheet", "css import", "css url"],
 )
-def test_a_template_naming_what_cannot_be_fetched_is_one_clear_error(
-    out_dir: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    source: str,
-    why: str,
-    here: bool,
+def test_a_template_that_names_an_outside_resource_is_one_clear_error(
+    out_dir: Path, tmp_path: Path, markup: str, reference: str
 ) -> None:
-    # WeasyPrint stops with a BaseException, which no command handler would turn into a message.
+    # report.html is read far from here, and the PDF must show the same: both are self-contained.
     from auditkit.errors import ConfigError
 
-    if here:
-        monkeypatch.setattr(report_worker, "_cpus", lambda: 1)
-    else:  # the worker's error, not this process's on a second try
-        monkeypatch.setattr(report_worker, "_cpus", lambda: 2)
-        monkeypatch.setattr(auditkit.report.pdf, "lay_out", None)
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "signoff.html.j2").write_text(
-        f'<section id="signoff"><img src="{source}"></section>'
-    )
-    with pytest.raises(ConfigError) as raised:
+    (templates / "signoff.html.j2").write_text(f'<section id="signoff">{markup}</section>')
+    with pytest.raises(ConfigError, match=f"the report refers to {re.escape(reference)}: "):
         render_report(minimal_run(), out_dir, template_dirs=[templates])
-    assert f"the report refers to {source}, which cannot be fetched" in str(raised.value)
-    assert why in str(raised.value)
     assert not out_dir.exists()
+
+
+def test_an_embedded_image_is_shown_in_both_files(out_dir: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    pixel = "data:image/png;base64," + PIXEL_PNG
+    (templates / "signoff.html.j2").write_text(
+        f'<section id="signoff"><img src="{pixel}"></section>'
+    )
+    rendered = render_report(minimal_run(), out_dir, template_dirs=[templates])
+    assert pixel in rendered.html.read_text()
+    assert b"/Subtype /Image" in rendered.pdf.read_bytes()
+
+
+PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def test_what_the_pdf_engine_cannot_fetch_is_one_clear_error() -> None:
+    # WeasyPrint stops with a BaseException, which no command handler would turn into a message.
+    from datetime import UTC, datetime
+
+    from auditkit.errors import ConfigError
+    from auditkit.report.pdf import EmbeddedFile, PdfJob, render_pdf
+
+    job = PdfJob(
+        html='<img src="file:///nonexistent/logo.png">',
+        chart_keys=frozenset(),
+        attachments=(),
+        manifest=EmbeddedFile("manifest.json", b"", "digests"),
+        created=datetime(2026, 11, 29, tzinfo=UTC),
+        document_id="r",
+    )
+    with pytest.raises(
+        ConfigError, match=r"refers to file:///nonexistent/logo\.png, which cannot be"
+    ):
+        render_pdf(job, charts=lambda _key: "", manifest=lambda: b"{}")
 
 
 def test_the_worker_s_progress_reaches_the_caller(
