@@ -434,10 +434,16 @@ def validate_waiver(form: WaiverForm) -> WaiverEntry:
         return WaiverEntry.model_validate(data)
     except ValidationError as error:
         problems = [
-            ConfigError(f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}")
+            ConfigError(f"{'.'.join(str(p) for p in item['loc'])}: {_form_problem(item, data)}")
             for item in error.errors()
         ]
         raise ConfigErrors(list(problems)) from None
+
+
+def _form_problem(item: Any, data: dict[str, Any]) -> str:
+    """A field left empty is "required", whatever pattern or length its value must have."""
+    field = item["loc"][0] if item["loc"] else None
+    return "required" if field in data and data[field] == "" else str(item["msg"])
 
 
 def validate_signoff(form: SignoffForm) -> dict[str, Any]:

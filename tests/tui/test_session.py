@@ -108,6 +108,15 @@ def test_waiver_form_is_validated_by_the_waiver_model() -> None:
     assert validate_waiver(form("FAIR-001")).scope.model == "credit-risk"
 
 
+def test_a_waiver_field_left_empty_is_required_not_a_pattern_mismatch() -> None:
+    with pytest.raises(ConfigErrors) as errors:
+        validate_waiver(form("", id=""))
+    assert [str(problem) for problem in errors.value.errors][:2] == [
+        "id: required",
+        "rule: required",
+    ]
+
+
 def test_first_waiver_is_written_and_linked_from_the_project_file(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
