@@ -16,7 +16,7 @@ PAIRS = "format_pairs"
 
 
 class PairedOutputsCommand(click.Command):
-    """A command whose ``--output`` goes with the ``--format`` written before it.
+    """A command whose ``--output`` goes with the ``--format`` written next to it.
 
     click gathers the values of a repeated option into one list and forgets how they interleave with
     another's; pairing the two lists by position would send ``--format github --format sarif
@@ -39,21 +39,35 @@ class PairedOutputsCommand(click.Command):
 
 
 def format_pairs(args: list[str], options: dict[str, str]) -> list[tuple[str, str | None]]:
-    """(format, output or None) for each ``--format`` in ``args``, with the ``--output`` that follows
-    it; one clear error for an ``--output`` that follows no ``--format`` of its own."""
+    """(format, output or None) for each ``--format`` in ``args``, with the ``--output`` written next
+    to it: after it (``--format json --output r.json``) or before it (``-o r.json --format json``);
+    one clear error for an ``--output`` beside no ``--format`` of its own."""
     from auditkit.errors import UsageError
 
+    def alone(output: str) -> UsageError:
+        return UsageError(
+            f"--output {output} is beside no --format of its own: write each output next to its "
+            "format (--format FORMAT --output PATH)"
+        )
+
     pairs: list[tuple[str, str | None]] = []
+    waiting: str | None = None  # an --output written before its --format
+    previous = None
     for name, value in _option_values(args, options):
         if name == "formats":
-            pairs.append((value, None))
+            pairs.append((value, waiting))
+            waiting = None
         elif name == "outputs":
-            if not pairs or pairs[-1][1] is not None:
-                raise UsageError(
-                    f"--output {value} follows no --format of its own: write each output as "
-                    "--format FORMAT --output PATH"
-                )
-            pairs[-1] = (pairs[-1][0], value)
+            if previous == "formats" and pairs[-1][1] is None:
+                pairs[-1] = (pairs[-1][0], value)
+            elif waiting is None:
+                waiting = value
+            else:
+                raise alone(waiting)
+        if name in ("formats", "outputs"):
+            previous = name
+    if waiting is not None:
+        raise alone(waiting)
     return pairs
 
 
@@ -91,7 +105,7 @@ def _option_values(args: list[str], options: dict[str, str]) -> list[tuple[str, 
     "formats",
     multiple=True,
     type=click.Choice(list(OUTPUT_FORMATS)),
-    help="Output format (repeatable; each --output goes with the --format before it, and one format "
+    help="Output format (repeatable; each --output goes with the --format next to it, and one format "
     "without an --output goes to stdout; default text): "
     + "; ".join(f"{fmt.name}: {fmt.description}" for fmt in OUTPUT_FORMATS.values())
     + ".",
@@ -102,7 +116,7 @@ def _option_values(args: list[str], options: dict[str, str]) -> list[tuple[str, 
     "outputs",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="Where the --format written before it goes (without one: stdout).",
+    help="Where the --format written next to it goes (without one: stdout).",
 )
 @click.option(
     "--fail-on",

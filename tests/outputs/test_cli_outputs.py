@@ -139,13 +139,33 @@ def test_each_output_goes_with_the_format_written_before_it(
 @pytest.mark.parametrize(
     "args",
     [
-        ["--output", "first.json", "--format", "json"],
         ["--format", "json", "--output", "a.json", "--output", "b.json"],
+        ["--output", "b.json", "--output", "a.json", "--format", "json"],
+        ["--format", "json", "--format", "markdown", "--output", "a.json", "--output", "b.json"],
     ],
-    ids=["before any format", "two for one format"],
+    ids=["two after a format", "two before a format", "outputs listed after the formats"],
 )
-def test_an_output_without_a_format_of_its_own_is_refused(
+def test_an_output_beside_no_format_of_its_own_is_refused(
     sample_project: Path, args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["check", "-c", str(sample_project), "--no-record", *args]) == ExitCode.ERROR
-    assert "follows no --format of its own" in capsys.readouterr().err
+    assert "is beside no --format of its own" in capsys.readouterr().err
+
+
+def test_an_output_may_come_before_its_format(
+    sample_project: Path, tmp_path: Path, fixed_check: None
+) -> None:
+    out = tmp_path / "out"
+    args = [
+        "-o",
+        str(out / "r.json"),
+        "--format",
+        "json",
+        "--format",
+        "sarif",
+        "-o",
+        str(out / "r.sarif"),
+    ]
+    assert main(["check", "-c", str(sample_project), "--no-record", *args]) == ExitCode.ERROR
+    assert json.loads((out / "r.json").read_text())["status"] == "error"
+    assert json.loads((out / "r.sarif").read_text())["version"] == "2.1.0"
