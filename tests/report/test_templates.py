@@ -35,15 +35,27 @@ def test_a_rule_title_with_markup_is_escaped() -> None:
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co" in html
 
 
-def test_an_undefined_value_in_a_template_is_one_clear_error_naming_the_template(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        ("summary.html.j2", "<p>\n{{ summary.no_such_thing }}\n</p>\n", "undefined value"),
+        (
+            "signoff.html.j2",
+            "<section>\n<p>{{ 1 / 0 }}</p>\n</section>\n",
+            "failed: ZeroDivisionError",
+        ),
+    ],
+    ids=["undefined value", "fails as it renders"],
+)
+def test_a_user_template_s_error_names_the_template_and_line(
+    tmp_path: Path, name: str, text: str, problem: str
 ) -> None:
-    (tmp_path / "summary.html.j2").write_text("<p>\n{{ summary.no_such_thing }}\n</p>\n")
+    (tmp_path / name).write_text(text)
     with pytest.raises(TemplateError) as raised:
         html_of(minimal_run(), template_dirs=[tmp_path])
     message = str(raised.value)
-    assert "no_such_thing" in message and "undefined" in message
-    assert f"{tmp_path / 'summary.html.j2'}:2" in message
+    assert f"{tmp_path / name}:2" in message
+    assert f"report template {'uses an ' if 'undefined' in problem else ''}{problem}" in message
 
 
 def test_a_template_syntax_error_names_file_and_line(tmp_path: Path) -> None:
@@ -136,34 +148,41 @@ def test_a_failing_group_size_reads_as_a_count_in_the_summary() -> None:
     assert "Groups that fall short: by=race (18)." in text
 
 
-def test_a_risk_score_says_that_a_lower_score_is_favourable() -> None:
-    run = minimal_run()
-    run["project"]["columns"] = {
-        "label": "two_year_recid",
-        "score": "decile_score",
-        "threshold": 5.0,
-        "positive_label": 0,
-        "positive_prediction": 0,
-        "sensitive": ["g"],
-    }
-    text = executive_summary_text(html_of(run))
-    assert "A favourable decision is a score “decile_score” below 5." in text
+RISK_SCORE = {
+    "label": "two_year_recid",
+    "score": "decile_score",
+    "threshold": 5.0,
+    "positive_label": 0,
+    "positive_prediction": 0,
+    "sensitive": ["g"],
+}
+"""A risk score that decides on its own: a score below the threshold is the favourable decision."""
+PREDICTION_WITHOUT_VALUE = {
+    "label": "label_value",
+    "prediction": "score",
+    "positive_label": 1,
+    "positive_prediction": None,
+    "sensitive": ["g"],
+}
+"""A project that sets no positive_prediction: the decision is favourable when it equals the label's
+favourable value (recorded as None, never to be shown as such)."""
 
 
-def test_a_prediction_without_its_own_favourable_value_reads_the_label_s() -> None:
-    # A project that sets neither positive_prediction nor positive_label records both roles, the
-    # first as None: the decision is favourable when it equals the label's default of 1.
+@pytest.mark.parametrize(
+    ("columns", "sentence"),
+    [
+        (RISK_SCORE, "A favourable decision is a score “decile_score” below 5."),
+        (PREDICTION_WITHOUT_VALUE, "A favourable decision is “score” = 1;"),
+    ],
+    ids=["risk score", "prediction without its own value"],
+)
+def test_the_summary_says_which_decision_is_favourable(
+    columns: dict[str, object], sentence: str
+) -> None:
     run = minimal_run()
-    run["project"]["columns"] = {
-        "label": "label_value",
-        "prediction": "score",
-        "positive_label": 1,
-        "positive_prediction": None,
-        "sensitive": ["g"],
-    }
+    run["project"]["columns"] = columns
     text = executive_summary_text(html_of(run))
-    assert "A favourable decision is “score” = 1;" in text
-    assert "None" not in text
+    assert sentence in text and "None" not in text
 
 
 def cover_verdict(html: str) -> str:
@@ -222,14 +241,3 @@ def test_the_fairness_section_shows_each_group_as_the_rule_that_judges_it(tmp_pa
     html = html_of(run)
     assert "Impact ratios and inconclusive groups as FF judges them" in html
     assert "groups with at least 30 decisions" in html
-
-
-def test_a_user_template_that_fails_as_it_renders_names_itself_and_its_line(
-    tmp_path: Path,
-) -> None:
-    (tmp_path / "signoff.html.j2").write_text("<section>\n<p>{{ 1 / 0 }}</p>\n</section>\n")
-    with pytest.raises(TemplateError) as raised:
-        html_of(minimal_run(), template_dirs=[tmp_path])
-    message = str(raised.value)
-    assert f"{tmp_path / 'signoff.html.j2'}:2" in message
-    assert "report template failed: ZeroDivisionError" in message
