@@ -111,6 +111,10 @@ def _sign(
             policy.get("id"): policy.get("sha256") for policy in result.get("policies", [])
         },
     }
+    model = (document.get("project") or {}).get("model") or {}
+    if model.get("name"):
+        # The signature binds the model's identity as the project names it.
+        predicate["model"] = {"name": model["name"], "version": model.get("version")}
     if trail_anchor is not None:
         predicate["audit_trail"] = dict(trail_anchor)
     covered = [path for path in rendered.files if path.name != rendered.pdf.name]

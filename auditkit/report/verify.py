@@ -553,6 +553,10 @@ def predicate_summary(predicate: dict[str, Any]) -> str:
         for key in ("run_id", "audit_id", "verdict", "status")
         if isinstance(predicate.get(key), str | int)
     ]
+    model = predicate.get("model")
+    if isinstance(model, dict) and isinstance(model.get("name"), str):
+        version = model.get("version")
+        parts.append(f"model {model['name']}" + (f" {version}" if isinstance(version, str) else ""))
     trail = predicate.get("audit_trail")
     if isinstance(trail, dict) and isinstance(trail.get("head"), str):
         # Whoever keeps the store can prove it still holds this head: trail verify --expect-head.

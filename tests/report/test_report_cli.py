@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from auditkit.cli.main import main
 from auditkit.errors import ExitCode
@@ -87,6 +88,14 @@ def test_signed_report_verifies_and_is_recorded_with_its_hashes(
     anchor = statement["predicate"]["audit_trail"]
     assert store.verify(expect_head=anchor["head"]).intact
     assert anchor["records"] == store.verify().count - 1, "the report record came after the anchor"
+    # The model's identity is signed too, and `verify` names it.
+    project = yaml.safe_load(recorded["project"].read_text())["model"]
+    assert statement["predicate"]["model"] == {
+        "name": project["name"],
+        "version": project["version"],
+    }
+    assert main(["verify", str(out), "--trust", str(recorded["keys"] / "signing-cert.pem")]) == 0
+    assert f"model {project['name']} {project['version']}" in capsys.readouterr().out
 
 
 def test_unsigned_report_says_so_and_has_no_envelope(
