@@ -43,7 +43,31 @@ def environment(template_dirs: Sequence[str | Path] = ()) -> jinja2.Environment:
     env.filters.update(
         num=number, pct=percent, ci=interval, pvalue=p_value, digest=digest, measure=measure
     )
+    env.filters["embed"] = embedder([Path(folder) for folder in folders])
     return env
+
+
+def embedder(folders: Sequence[Path]) -> Any:
+    """The ``embed`` filter: ``{{ "logo.png" | embed }}`` is that file of the template folders as a
+    ``data:`` URL, so that a template can show an image (or use a font) and the report stays
+    self-contained."""
+
+    def embed(name: str) -> str:
+        import base64
+        import mimetypes
+
+        for folder in folders:
+            candidate = (folder / name).resolve()
+            if candidate.is_relative_to(folder.resolve()) and candidate.is_file():
+                kind, _encoding = mimetypes.guess_type(candidate.name)
+                if kind is None:
+                    raise TemplateError(f"embed: {name}: not a file type a report can show")
+                content = base64.b64encode(candidate.read_bytes()).decode("ascii")
+                return f"data:{kind};base64,{content}"
+        searched = ", ".join(str(folder) for folder in folders)
+        raise TemplateError(f"embed: no file {name} in the template folders ({searched})")
+
+    return embed
 
 
 def render_html(context: Mapping[str, Any], template_dirs: Sequence[str | Path] = ()) -> str:
@@ -60,6 +84,8 @@ def render_html(context: Mapping[str, Any], template_dirs: Sequence[str | Path] 
         ) from None
     except jinja2.TemplateNotFound as error:
         raise TemplateError(f"report template not found: {error.name}") from None
+    except TemplateError as error:  # from a filter (embed): where in the template it was asked for
+        raise TemplateError(str(error), position=_template_position(error)) from None
     except jinja2.UndefinedError as error:
         raise TemplateError(
             f"report template uses an undefined value: {error.message}",

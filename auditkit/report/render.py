@@ -190,7 +190,8 @@ def refuse_outside_resources(html: str) -> None:
         if not reference.startswith(("data:", "#")):
             raise ConfigError(
                 f"the report refers to {reference}: report templates embed images and fonts as "
-                "data: URLs, so that report.html and report.pdf are self-contained"
+                'data: URLs ({{ "logo.png" | embed }} embeds a file of the template folder), so '
+                "that report.html and report.pdf are self-contained"
             )
 
 

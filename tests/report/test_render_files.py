@@ -102,15 +102,35 @@ def test_a_template_that_names_an_outside_resource_is_one_clear_error(
 
 
 def test_an_embedded_image_is_shown_in_both_files(out_dir: Path, tmp_path: Path) -> None:
+    import base64
+
     templates = tmp_path / "templates"
     templates.mkdir()
-    pixel = "data:image/png;base64," + PIXEL_PNG
+    (templates / "logo.png").write_bytes(base64.b64decode(PIXEL_PNG))
     (templates / "signoff.html.j2").write_text(
-        f'<section id="signoff"><img src="{pixel}"></section>'
+        '<section id="signoff"><img src="{{ "logo.png" | embed }}"></section>'
     )
     rendered = render_report(minimal_run(), out_dir, template_dirs=[templates])
-    assert pixel in rendered.html.read_text()
+    assert f"data:image/png;base64,{PIXEL_PNG}" in rendered.html.read_text()
     assert b"/Subtype /Image" in rendered.pdf.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["nothing.png", "../outside.png"], ids=["missing", "outside"])
+def test_embed_takes_files_of_the_template_folders_only(
+    out_dir: Path, tmp_path: Path, name: str
+) -> None:
+    from auditkit.report.html import TemplateError
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (tmp_path / "outside.png").write_bytes(b"\x89PNG")
+    template = '<section id="signoff">\n<img src="{{ "NAME" | embed }}">\n</section>'
+    (templates / "signoff.html.j2").write_text(template.replace("NAME", name))
+    with pytest.raises(TemplateError) as raised:
+        render_report(minimal_run(), out_dir, template_dirs=[templates])
+    assert f"{templates / 'signoff.html.j2'}:2" in str(raised.value)
+    assert f"embed: no file {name} in the template folders" in str(raised.value)
+    assert not out_dir.exists()
 
 
 PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
