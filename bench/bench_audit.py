@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import print_machine  # bench/ is the script folder: first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,8 +51,7 @@ def main() -> None:
     options = parser.parse_args()
     from tests.shared_datasets import copy_sample_project
 
-    print(f"# {platform.platform()} · python {platform.python_version()}")
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print_machine()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         copy_sample_project(work / "project")

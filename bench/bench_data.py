@@ -9,13 +9,14 @@ Each measurement runs in its own subprocess so that peak RSS belongs to it alone
 from __future__ import annotations
 
 import json
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from machine import print_machine  # bench/ is the script folder: first on sys.path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -101,7 +102,7 @@ def main() -> None:
     if len(sys.argv) == 3:
         child(sys.argv[1], sys.argv[2])
         return
-    print(f"# {platform.platform()} · python {platform.python_version()}")
+    print_machine()
     registered = run("register", ten_million_rows())
     print(
         f"register + validate 10M-row Parquet: median {registered['median_seconds']:.3f} s "

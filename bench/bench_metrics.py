@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from machine import print_machine  # bench/ is the script folder: first on sys.path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -199,7 +200,7 @@ def main() -> None:
     if arguments.child:
         child(arguments.child, arguments.path, arguments.threads, arguments.memory_limit)
         return
-    print(f"# {platform.platform()} · {os.cpu_count()} cpus · python {platform.python_version()}")
+    print_machine()
     print("rows,engine,seconds,peak_rss_mb,rows_per_second,speedup_vs_fairlearn,max_abs_difference")
     for rows in arguments.rows or [1_000_000, 10_000_000]:
         path = generate(rows)

@@ -18,11 +18,12 @@ Prints the median of ``--repeat`` runs of each, and the overhead of the whole pa
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
+
+from machine import print_machine  # bench/ is the script folder: first on sys.path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -132,7 +133,7 @@ def main() -> None:
     current = generate(options.rows, "policy_current", income_shift=5000.0)
     reference = generate(REFERENCE_ROWS, "policy_reference", income_shift=0.0)
     project = project_for(current, reference)
-    print(f"# {platform.platform()} · python {platform.python_version()}")
+    print_machine()
     print(f"current: {options.rows:,} rows · reference: {REFERENCE_ROWS:,} rows")
     metrics_only(project)  # warm the file cache and the imports
     metric_times = [metrics_only(project) for _ in range(options.repeat)]

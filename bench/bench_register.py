@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import functools
-import platform
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from machine import print_machine  # bench/ is the script folder: first on sys.path
 
 if TYPE_CHECKING:
     from auditkit.data import ColumnRoles
@@ -134,7 +135,7 @@ def main() -> None:
     options = parser.parse_args()
     path = generate(options.rows)
     size_mb = path.stat().st_size / 1e6
-    print(f"# {platform.platform()} · python {platform.python_version()}")
+    print_machine()
     print(f"# {path.name}: {options.rows:,} rows, {size_mb:.0f} MB; median of {options.repeat}")
     register_median, register_min = median_seconds(lambda: register_only(path), options.repeat)
     print(f"{'register (view only)':<44}: {register_median:.3f} s (min {register_min:.3f} s)")

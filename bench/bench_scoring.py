@@ -11,12 +11,13 @@ comparison: scoring in batches must not hold the dataset in memory.
 from __future__ import annotations
 
 import argparse
-import platform
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import print_machine  # bench/ is the script folder: first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -75,7 +76,7 @@ def main() -> None:
         scored = score_dataset(workspace, dataset, model, out, batch_size=arguments.batch_size)
         seconds = time.perf_counter() - start
     after = peak_rss_mb()
-    print(f"# {platform.platform()} · python {platform.python_version()}")
+    print_machine()
     print(f"model: {model.info.model_type} ({model.info.format})")
     print(f"rows: {scored.row_count:,}  batch size: {arguments.batch_size:,}")
     print(f"seconds: {seconds:.1f}  ({scored.row_count / seconds:,.0f} rows/s)")

@@ -12,13 +12,13 @@ and of loading the newest run (``report``, ``history``), with the size of the st
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from machine import print_machine  # bench/ is the script folder: first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,8 +38,7 @@ def main() -> None:
     from auditkit.trail.store import TrailStore
     from tests.report.sample_run import build_run_document, sample_project
 
-    print(f"# {platform.platform()} · python {platform.python_version()}")
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print_machine()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         document = build_run_document(sample_project(work))
