@@ -381,7 +381,10 @@ def _note(name: str) -> None:
 
 
 def _import_weasyprint() -> None:
-    import weasyprint  # noqa: F401  (half a second, spent while the asking process renders the HTML)
+    """Half a second, spent while the asking process renders the HTML (with the stylesheet parsed)."""
+    from auditkit.report.pdf import report_html_class
+
+    report_html_class()
 
 
 def _write_pdf(job: PdfJob) -> bytes:
