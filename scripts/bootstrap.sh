@@ -63,11 +63,16 @@ install_python_packages() {
   fi
   local digest
   digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then return 0; fi
-  say "installing auditkit and its dependencies into $VENV (first run takes a minute or two)"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".$extras"
-  echo "$digest" > "$stamp"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+    say "installing auditkit and its dependencies into $VENV (first run takes a minute or two)"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".$extras"
+    echo "$digest" > "$stamp"
+  fi
+  # An editable install leaves auditkit's own modules to be compiled when first imported, and where
+  # PYTHONDONTWRITEBYTECODE is set, at every start of a command: compile them here, as installing a
+  # wheel does (only what changed since the last time).
+  "$VENV/bin/python" -m compileall -q auditkit >/dev/null
 }
 
 check_python
