@@ -1,8 +1,14 @@
-"""The audit store: an append-only, hash-chained DuckDB table of check runs, reports and sign-offs.
+"""The audit store: an append-only, hash-chained DuckDB trail of check runs, reports and sign-offs.
 
 Every append happens under an exclusive lock beside the store (see :mod:`auditkit.trail.lock`), reads
 the chain head and inserts the next record in one transaction. Readers open the file read-only under a
 shared lock. Nothing here updates or deletes a record.
+
+The records are kept in segment tables of :data:`SEGMENT_RECORDS` records each (``trail_records_000000``,
+``trail_records_000001``, ...), read together through the view ``trail_records`` that every connection
+makes of the segments the file holds. DuckDB writes a table's last row group back to the file whole
+whenever it checkpoints, and a row group holds 122,880 rows: in one table, every append rewrote every
+record before it, so appending took longer as the trail grew. A segment bounds that to its own records.
 """
 
 from __future__ import annotations
@@ -37,14 +43,33 @@ if TYPE_CHECKING:
 
     from auditkit.trail.verify import Verification
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RECORDS = "trail_records"
+"""Every record, whichever segment holds it: a table in a version-1 store, a view from version 2."""
 META = "trail_meta"
+SEGMENT_RECORDS = 64
+"""Records per segment table: appending rewrites at most this many records (a few megabytes)."""
+_SEGMENT_NAME = RECORDS + "_{:06d}"
+_SEGMENT_PATTERN = RECORDS + "_[0-9]{6}"
+_RECORD_COLUMNS = """(
+    seq BIGINT PRIMARY KEY,
+    record_id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL,
+    created VARCHAR NOT NULL,
+    tool_version VARCHAR NOT NULL,
+    payload VARCHAR NOT NULL,
+    payload_sha256 VARCHAR NOT NULL,
+    prev_hash VARCHAR NOT NULL,
+    record_hash VARCHAR NOT NULL
+)"""
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM {RECORDS}"
 _LATEST = re.compile(r"latest(?:~(\d+))?")
 
-_MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {}
-"""Schema version N -> the function that upgrades a store from N to N + 1."""
+
+def segment_of(seq: int) -> str:
+    """The name of the segment table that holds (or will hold) record ``seq``."""
+    return _SEGMENT_NAME.format(max(0, (seq - 1) // SEGMENT_RECORDS))
 
 
 @dataclass(frozen=True)
@@ -147,8 +172,12 @@ class TrailStore:
             payload=payload,
             prev_hash=head[1] if head else GENESIS,
         )
+        segment = segment_of(record.seq)
+        if segment not in _segments(connection):
+            connection.execute(f"CREATE TABLE {segment} {_RECORD_COLUMNS}")
+            view_records(connection)
         placeholders = ", ".join("?" for _ in COLUMNS)
-        connection.execute(f"INSERT INTO {RECORDS} VALUES ({placeholders})", list(record.row()))
+        connection.execute(f"INSERT INTO {segment} VALUES ({placeholders})", list(record.row()))
         return record
 
     # Reading --------------------------------------------------------------------------------
@@ -230,7 +259,8 @@ class TrailStore:
         with store_lock(self.path, exclusive=False, timeout=self.lock_timeout):
             connection = self._connect(read_only=True)
             try:
-                _check_schema(connection, self.path)
+                if _check_schema(connection, self.path) >= 2:
+                    view_records(connection)
                 yield connection
             finally:
                 connection.close()
@@ -269,40 +299,91 @@ def _refuse_broken(verification: Verification, path: Path) -> None:
 
 
 def _ensure_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Create the tables of a new store, or bring an older store's schema up to date."""
+    """Create the tables of a new store, or bring an older store's schema up to date; then view
+    the segments as ``trail_records``."""
     exists = connection.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [META]
     ).fetchone()
     if not exists or exists[0] == 0:
         _create_schema(connection)
-        return
-    version = _schema_version(connection, path)
-    while version < SCHEMA_VERSION:
-        _MIGRATIONS[version](connection)
-        version += 1
+    else:
+        version = _schema_version(connection, path)
+        while version < SCHEMA_VERSION:
+            _MIGRATIONS[version](connection)
+            version += 1
+            connection.execute(
+                f"UPDATE {META} SET value = ? WHERE key = 'schema_version'", [str(version)]
+            )
+    view_records(connection)
+
+
+def _segments(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """The segment tables of the store, in order."""
+    rows = connection.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
+        "AND regexp_full_match(table_name, ?) ORDER BY table_name",
+        [_SEGMENT_PATTERN],
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def view_records(connection: duckdb.DuckDBPyConnection) -> None:
+    """Make ``trail_records`` this connection's view of every segment the file holds (for reading a
+    store with DuckDB directly, too: ``view_records(duckdb.connect(path, read_only=True))``).
+
+    The view is the connection's own, made from the tables present, not stored in the file: a segment
+    dropped from the file leaves its records missing from the chain, which verification reports,
+    instead of a stored view that no longer binds.
+    """
+    segments = _segments(connection)
+    union = " UNION ALL ".join(f"SELECT {', '.join(COLUMNS)} FROM {name}" for name in segments)
+    if not segments:  # every segment dropped: no records, which verification judges
+        nulls = (f"CAST(NULL AS {'BIGINT' if c == 'seq' else 'VARCHAR'}) AS {c}" for c in COLUMNS)
+        union = f"SELECT {', '.join(nulls)} WHERE false"
+    connection.execute(f"CREATE OR REPLACE TEMPORARY VIEW {RECORDS} AS {union}")
+
+
+def _segment_the_records(connection: duckdb.DuckDBPyConnection) -> None:
+    """Version 1 to 2: move the records of the one table into segment tables, row for row.
+
+    Every row is moved as it is, a tampered one too (verification judges the records, a migration
+    does not): a record goes to the segment its ``seq`` names, and one with a ``seq`` below 1 to
+    the first.
+    """
+    old = f"{RECORDS}_version_1"
+    connection.execute(f"ALTER TABLE {RECORDS} RENAME TO {old}")
+    segment_number = f"greatest(0, (seq - 1) // {SEGMENT_RECORDS})"
+    numbers = connection.execute(
+        f"SELECT DISTINCT {segment_number} AS n FROM {old} ORDER BY n"
+    ).fetchall()
+    moved = 0
+    for (number,) in numbers or [(0,)]:
+        segment = _SEGMENT_NAME.format(number)
+        connection.execute(f"CREATE TABLE {segment} {_RECORD_COLUMNS}")
         connection.execute(
-            f"UPDATE {META} SET value = ? WHERE key = 'schema_version'", [str(version)]
+            f"INSERT INTO {segment} SELECT {', '.join(COLUMNS)} FROM {old} "
+            f"WHERE {segment_number} = ? ORDER BY seq",
+            [number],
         )
+        moved += _count(connection, segment)
+    held = _count(connection, old)
+    if moved != held:  # cannot happen: the transaction is rolled back rather than lose a record
+        raise TrailError(f"moving the records into segments moved {moved} of {held}")
+    connection.execute(f"DROP TABLE {old}")
+
+
+def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+_MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _segment_the_records}
+"""Schema version N -> the function that upgrades a store from N to N + 1."""
 
 
 def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"CREATE TABLE {META} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
-    connection.execute(
-        f"""
-        CREATE TABLE {RECORDS} (
-            seq BIGINT PRIMARY KEY,
-            record_id VARCHAR NOT NULL,
-            kind VARCHAR NOT NULL,
-            run_id VARCHAR NOT NULL,
-            created VARCHAR NOT NULL,
-            tool_version VARCHAR NOT NULL,
-            payload VARCHAR NOT NULL,
-            payload_sha256 VARCHAR NOT NULL,
-            prev_hash VARCHAR NOT NULL,
-            record_hash VARCHAR NOT NULL
-        )
-        """
-    )
+    connection.execute(f"CREATE TABLE {segment_of(1)} {_RECORD_COLUMNS}")
     connection.executemany(
         f"INSERT INTO {META} VALUES (?, ?)",
         [
@@ -314,14 +395,18 @@ def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _check_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _check_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """The store's schema version, once it is known to be an auditkit store this code can read."""
     tables = {
         row[0]
         for row in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }
-    if META not in tables or RECORDS not in tables:
+    if META not in tables:
+        raise TrailError(f"{path} is not an auditkit audit store (no {META} table)")
+    version = _schema_version(connection, path)
+    if version == 1 and RECORDS not in tables:
         raise TrailError(f"{path} is not an auditkit audit store (no {RECORDS} table)")
-    _schema_version(connection, path)
+    return version
 
 
 def _schema_version(connection: duckdb.DuckDBPyConnection, path: Path) -> int:

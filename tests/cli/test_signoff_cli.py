@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from auditkit.errors import ExitCode
+from auditkit.trail.store import segment_of, view_records
 from tests.shared_datasets import copy_sample_project, run_cli
 
 REVIEWER = "Jane Roe"
@@ -46,6 +47,7 @@ def stored_records(store: Path) -> list[dict[str, Any]]:
     """Every record of the store in order, read with SQL rather than through the trail's own code."""
     connection = duckdb.connect(str(store), read_only=True)
     try:
+        view_records(connection)
         rows = connection.execute(
             "SELECT seq, kind, run_id, payload, record_hash FROM trail_records ORDER BY seq"
         ).fetchall()
@@ -166,11 +168,11 @@ def test_without_a_store_nothing_is_signed_off_nor_created(tmp_path: Path) -> No
     ("edit", "problem"),
     [
         (
-            """UPDATE trail_records SET payload = replace(payload, '"fail"', '"pass"')""",
+            f"""UPDATE {segment_of(1)} SET payload = replace(payload, '"fail"', '"pass"')""",
             "its payload was edited (it no longer matches its sha256)",
         ),
         (
-            """UPDATE trail_records SET payload = replace(payload, '"fail"', '"pass"'),
+            f"""UPDATE {segment_of(1)} SET payload = replace(payload, '"fail"', '"pass"'),
                    payload_sha256 = sha256(replace(payload, '"fail"', '"pass"'))""",
             "its fields or its hash were edited (the record hash does not match its contents)",
         ),

@@ -126,11 +126,13 @@ def test_a_broken_trail_is_not_reported_on(
 
     import duckdb
 
+    from auditkit.trail.store import segment_of
+
     folder = tmp_path / "copy"
     shutil.copytree(recorded["folder"], folder)
     store = folder / ".auditkit" / "audit.duckdb"
     with duckdb.connect(str(store)) as connection:
-        connection.execute("UPDATE trail_records SET payload = replace(payload, 'fail', 'pass')")
+        connection.execute(f"UPDATE {segment_of(1)} SET payload = replace(payload, 'fail', 'pass')")
     project = folder / "auditkit.yaml"
     out = tmp_path / "report"
     assert main(["report", "-c", str(project), "--out", str(out)]) == ExitCode.ERROR

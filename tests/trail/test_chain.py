@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,7 @@ from auditkit.cli.main import main
 from auditkit.errors import ExitCode
 from auditkit.trail import GENESIS, TrailError, TrailLockError, TrailStore
 from auditkit.trail.lock import store_lock
+from auditkit.trail.store import segment_of, view_records
 
 
 def run_document(number: int, status: str = "pass") -> dict:  # type: ignore[type-arg]
@@ -36,10 +38,12 @@ def store(tmp_path: Path) -> TrailStore:
 
 
 def tamper(store: TrailStore, *statements: str) -> None:
+    """Run ``statements`` on the file; ``trail_records`` in them is the segment table of the first
+    records (the fixture's five are all in it)."""
     connection = duckdb.connect(str(store.path))
     try:
         for statement in statements:
-            connection.execute(statement)
+            connection.execute(re.sub(r"\btrail_records\b", segment_of(1), statement))
     finally:
         connection.close()
 
@@ -47,6 +51,7 @@ def tamper(store: TrailStore, *statements: str) -> None:
 def stored_rows(store: TrailStore) -> list[tuple]:  # type: ignore[type-arg]
     connection = duckdb.connect(str(store.path), read_only=True)
     try:
+        view_records(connection)
         return connection.execute(
             "SELECT seq, record_id, kind, run_id, created, tool_version, payload, payload_sha256,"
             " prev_hash, record_hash FROM trail_records ORDER BY seq"

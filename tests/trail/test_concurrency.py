@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from auditkit.trail import TrailStore
+from auditkit.trail.store import view_records
 
 PROCESSES = 4
 APPENDS = 8
@@ -44,6 +45,7 @@ def test_parallel_appends_are_serialised(tmp_path: Path) -> None:
 
     connection = duckdb.connect(str(store), read_only=True)
     try:
+        view_records(connection)
         seqs, run_ids = zip(
             *connection.execute("SELECT seq, run_id FROM trail_records ORDER BY seq").fetchall(),
             strict=True,

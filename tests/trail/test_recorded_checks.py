@@ -12,6 +12,7 @@ import pytest
 
 from auditkit.errors import ExitCode
 from auditkit.trail import TrailStore
+from auditkit.trail.store import view_records
 from tests.shared_datasets import copy_sample_project, run_cli
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
@@ -45,6 +46,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def stored_documents(store: Path) -> list[dict[str, Any]]:
     connection = duckdb.connect(str(store), read_only=True)
     try:
+        view_records(connection)
         rows = connection.execute(
             "SELECT payload FROM trail_records WHERE kind = 'check' ORDER BY seq"
         ).fetchall()
