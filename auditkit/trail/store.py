@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 2
 RECORDS = "trail_records"
-"""Every record, whichever segment holds it: a table in a version-1 store, a view from version 2."""
+"""Every record, whichever segment holds it: a table in a version-1 store, a view from version 2 (stored
+in the file, and made again by every connection of this code from the segments present)."""
 META = "trail_meta"
 SEGMENT_RECORDS = 64
 """Records per segment table: appending rewrites at most this many records (a few megabytes)."""
@@ -175,6 +176,7 @@ class TrailStore:
         segment = segment_of(record.seq)
         if segment not in _segments(connection):
             connection.execute(f"CREATE TABLE {segment} {_RECORD_COLUMNS}")
+            _store_view(connection)
             view_records(connection)
         placeholders = ", ".join("?" for _ in COLUMNS)
         connection.execute(f"INSERT INTO {segment} VALUES ({placeholders})", list(record.row()))
@@ -335,12 +337,31 @@ def view_records(connection: duckdb.DuckDBPyConnection) -> None:
     dropped from the file leaves its records missing from the chain, which verification reports,
     instead of a stored view that no longer binds.
     """
+    connection.execute(
+        f"CREATE OR REPLACE TEMPORARY VIEW {RECORDS} AS {_union_of_segments(connection)}"
+    )
+
+
+def _store_view(connection: duckdb.DuckDBPyConnection) -> None:
+    """Store ``trail_records`` in the file too, as the view of the segments there are now.
+
+    For whoever reads the file with SQL alone, and for an older auditkit, which finds the name it
+    looks for and then says that the store's schema is newer than it understands. This code reads
+    through its own view (:func:`view_records`), which shadows the stored one.
+    """
+    row = connection.execute("SELECT current_database()").fetchone()
+    catalog = str(row[0]).replace('"', '""') if row else "main"
+    connection.execute(
+        f'CREATE OR REPLACE VIEW "{catalog}".main.{RECORDS} AS {_union_of_segments(connection)}'
+    )
+
+
+def _union_of_segments(connection: duckdb.DuckDBPyConnection) -> str:
     segments = _segments(connection)
-    union = " UNION ALL ".join(f"SELECT {', '.join(COLUMNS)} FROM {name}" for name in segments)
     if not segments:  # every segment dropped: no records, which verification judges
         nulls = (f"CAST(NULL AS {'BIGINT' if c == 'seq' else 'VARCHAR'}) AS {c}" for c in COLUMNS)
-        union = f"SELECT {', '.join(nulls)} WHERE false"
-    connection.execute(f"CREATE OR REPLACE TEMPORARY VIEW {RECORDS} AS {union}")
+        return f"SELECT {', '.join(nulls)} WHERE false"
+    return " UNION ALL ".join(f"SELECT {', '.join(COLUMNS)} FROM {name}" for name in segments)
 
 
 def _segment_the_records(connection: duckdb.DuckDBPyConnection) -> None:
@@ -370,6 +391,7 @@ def _segment_the_records(connection: duckdb.DuckDBPyConnection) -> None:
     if moved != held:  # cannot happen: the transaction is rolled back rather than lose a record
         raise TrailError(f"moving the records into segments moved {moved} of {held}")
     connection.execute(f"DROP TABLE {old}")
+    _store_view(connection)
 
 
 def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -384,6 +406,7 @@ _MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _segme
 def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"CREATE TABLE {META} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
     connection.execute(f"CREATE TABLE {segment_of(1)} {_RECORD_COLUMNS}")
+    _store_view(connection)
     connection.executemany(
         f"INSERT INTO {META} VALUES (?, ?)",
         [

@@ -94,6 +94,7 @@ def as_version_1(path: Path) -> list[tuple]:  # type: ignore[type-arg]
                 "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'trail_records_')"
             ).fetchall()
         ]
+        connection.execute("DROP VIEW trail_records")
         connection.execute(
             f"CREATE TABLE trail_records {store_module._RECORD_COLUMNS}"  # the old table's columns
         )
@@ -146,3 +147,13 @@ def test_a_tampered_version_1_store_is_moved_as_it_is_and_still_reported(tmp_pat
         before.problem,
     )
     assert sum(segment_sizes(trail.path).values()) == 7
+
+
+def test_the_file_holds_a_view_of_every_record_for_sql_alone(tmp_path: Path) -> None:
+    trail = appended(tmp_path / "audit.duckdb", 10)
+    connection = duckdb.connect(str(trail.path), read_only=True)
+    try:
+        seqs = connection.execute("SELECT seq FROM trail_records ORDER BY seq").fetchall()
+    finally:
+        connection.close()
+    assert [seq for (seq,) in seqs] == list(range(1, 11))
