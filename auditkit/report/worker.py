@@ -289,18 +289,25 @@ class _WorkerProcess:
 def _worker_environment() -> dict[str, str]:
     """This environment, with the folder this auditkit was imported from first on the worker's path
     when it is a source tree (a script may have put it on ``sys.path`` itself): the worker must run
-    the same code. An installed auditkit needs nothing: its site-packages folder is the worker's too,
-    and putting it first would let it shadow the standard library."""
-    import site
-
+    the same code. An installed auditkit needs nothing: its site-packages folder (the interpreter's
+    or the user's) is the worker's too, and putting it first would let it shadow the standard library."""
     environment = dict(os.environ)
     package_root = str(Path(__file__).resolve().parents[2])
-    installed = {str(Path(folder).resolve()) for folder in site.getsitepackages()}
-    if package_root not in installed:
+    if package_root not in _site_folders():
         environment["PYTHONPATH"] = os.pathsep.join(
             filter(None, (package_root, os.environ.get("PYTHONPATH")))
         )
     return environment
+
+
+def _site_folders() -> set[str]:
+    """The folders the interpreter installs packages into: its own, and the user's when enabled."""
+    import site
+
+    folders = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        folders.append(site.getusersitepackages())
+    return {str(Path(folder).resolve()) for folder in folders}
 
 
 # What the worker process runs.

@@ -344,3 +344,26 @@ def test_what_the_worker_s_interpreter_prints_as_it_starts_is_not_read_as_an_ans
         assert worker.write_pdf(pdf_job())
         send_everything(worker, drawn_here)
         assert worker.pdf() == written_here
+
+
+@pytest.mark.parametrize(
+    "installed_in", ["a source tree", "site-packages", "the user's site-packages"]
+)
+def test_the_worker_runs_this_auditkit_without_putting_installed_packages_first(
+    installed_in: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import site
+
+    package_root = str(Path(report_worker.__file__).resolve().parents[2])
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    monkeypatch.setattr(
+        site, "getsitepackages", lambda: [package_root] if installed_in == "site-packages" else []
+    )
+    monkeypatch.setattr(site, "ENABLE_USER_SITE", True)
+    user_site = package_root if installed_in == "the user's site-packages" else "/nowhere"
+    monkeypatch.setattr(site, "getusersitepackages", lambda: user_site)
+
+    path = report_worker._worker_environment()["PYTHONPATH"].split(":")
+
+    expected = [package_root, "/elsewhere"] if installed_in == "a source tree" else ["/elsewhere"]
+    assert path == expected
