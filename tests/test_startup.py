@@ -43,3 +43,10 @@ def test_help_loads_no_heavy_library_nor_duckdb() -> None:
         "pyarrow",
         "numpy",
     }
+
+
+def test_loading_a_project_imports_no_numpy() -> None:
+    """`auditkit report` loads the project before it sends the page to its worker: numpy waits for
+    the charts."""
+    loaded = modules_loaded_by("import auditkit.project, auditkit.trail.store")
+    assert "numpy" not in loaded

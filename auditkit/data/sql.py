@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import sys
 from typing import Any
-
-import numpy as np
 
 
 def quote_identifier(name: str) -> str:
@@ -19,7 +18,7 @@ def quote_literal(value: Any) -> str:
     """Render a Python scalar as a DuckDB literal."""
     if value is None:
         return "NULL"
-    if isinstance(value, bool | np.bool_):
+    if isinstance(value, bool) or _is_numpy_bool(value):
         return "TRUE" if value else "FALSE"
     # The ABCs take numpy scalars too, whose repr() is "np.float64(0.5)" rather than a number;
     # int() and float() also turn IntEnum members into plain numbers.
@@ -30,6 +29,13 @@ def quote_literal(value: Any) -> str:
         # nan and inf have no literal syntax; DuckDB casts their names from text.
         return repr(number) if math.isfinite(number) else f"'{number!r}'::DOUBLE"
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _is_numpy_bool(value: Any) -> bool:
+    # numpy's bool is no numbers.Integral. A numpy value exists only once numpy is imported, so
+    # quoting never imports it (the report's process has no use for it before its charts).
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.bool_)
 
 
 INTEGER_TYPES = frozenset(

@@ -224,3 +224,20 @@ def test_quote_literal_of_numpy_enum_and_infinite_values(value: Any, expected: A
 def test_quote_literal_of_nan() -> None:
     (read_back,) = duckdb.connect().execute(f"SELECT {quote_literal(math.nan)}").fetchone() or (0,)
     assert math.isnan(read_back)
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda numpy: numpy.True_, True),
+        (lambda numpy: numpy.False_, False),
+        (lambda numpy: numpy.int64(-3), -3),
+    ],
+    ids=["true", "false", "int64"],
+)
+def test_quote_literal_takes_numpy_scalars(make: Any, expected: Any) -> None:
+    import numpy
+
+    literal = quote_literal(make(numpy))
+    (read_back,) = SHARED_CONNECTION.execute(f"SELECT {literal}").fetchone() or (None,)
+    assert read_back == expected and type(read_back) is type(expected)
