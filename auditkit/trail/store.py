@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditkit import __version__
 from auditkit.duckdb_settings import quiet
-from auditkit.trail.errors import TrailError
+from auditkit.trail.errors import TrailAltered, TrailError
 from auditkit.trail.lock import DEFAULT_TIMEOUT, store_lock
 from auditkit.trail.records import (
     COLUMNS,
@@ -51,7 +51,11 @@ META = "trail_meta"
 SEGMENT_RECORDS = 64
 """Records per segment table: appending rewrites at most this many records (a few megabytes)."""
 _SEGMENT_NAME = RECORDS + "_{:06d}"
-_SEGMENT_PATTERN = RECORDS + "_[0-9]{6}"
+_SEGMENT_PATTERN = "(?i)" + RECORDS + "_([0-9]{6,})"
+"""Any number of digits from six (a segment past the millionth has seven), in any case: DuckDB's
+names are case-insensitive, so TRAIL_RECORDS_000001 is the segment trail_records_000001 to every
+statement, and must be read as one rather than hidden from verification."""
+_COLUMN_TYPES = tuple("BIGINT" if column == "seq" else "VARCHAR" for column in COLUMNS)
 _RECORD_COLUMNS = """(
     seq BIGINT PRIMARY KEY,
     record_id VARCHAR NOT NULL,
@@ -174,7 +178,7 @@ class TrailStore:
             prev_hash=head[1] if head else GENESIS,
         )
         segment = segment_of(record.seq)
-        if segment not in _segments(connection):
+        if segment not in (name.lower() for name in _segments(connection)):
             connection.execute(f"CREATE TABLE {segment} {_RECORD_COLUMNS}")
             _store_view(connection)
             view_records(connection)
@@ -219,9 +223,18 @@ class TrailStore:
         return [StoredRun(run, run.document(), tuple(by_run.get(run.run_id, ()))) for run in runs]
 
     def verify(self, *, expect_head: str | None = None) -> Verification:
-        """Re-hash every record in order and check each links to the one before it."""
-        with self._reading() as connection:
-            return _verify(connection, expect_head=expect_head)
+        """Re-hash every record in order and check each links to the one before it.
+
+        A file altered around the chain (see :func:`_check_schema`) is not read: it is reported as
+        the problem, before any record.
+        """
+        from auditkit.trail.verify import Verification
+
+        try:
+            with self._reading() as connection:
+                return _verify(connection, expect_head=expect_head)
+        except TrailAltered as altered:
+            return Verification(0, GENESIS, altered.problem)
 
     def anchor(self) -> dict[str, Any]:
         """The verified head of the trail, to be signed into a report: whoever holds the report can
@@ -303,15 +316,12 @@ def _refuse_broken(verification: Verification, path: Path) -> None:
 def _ensure_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Create the tables of a new store, or bring an older store's schema up to date; then view
     the segments as ``trail_records``."""
-    exists = connection.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [META]
-    ).fetchone()
-    if not exists or exists[0] == 0:
+    if META not in _tables(connection):
         _create_schema(connection)
     else:
-        version = _schema_version(connection, path)
+        version = _check_schema(connection, path)
         while version < SCHEMA_VERSION:
-            _MIGRATIONS[version](connection)
+            _MIGRATIONS[version](connection, path)
             version += 1
             connection.execute(
                 f"UPDATE {META} SET value = ? WHERE key = 'schema_version'", [str(version)]
@@ -319,14 +329,71 @@ def _ensure_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
     view_records(connection)
 
 
-def _segments(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    """The segment tables of the store, in order."""
+def _tables(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The base tables of the store's main schema, by lower-case name (DuckDB's names are
+    case-insensitive): the only place this code reads or writes tables.
+
+    The catalog functions are named with their schema, ``system.main``: a macro stored in the file
+    under the same name would otherwise replace them (see :func:`_refuse_macros`).
+    """
     rows = connection.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
-        "AND regexp_full_match(table_name, ?) ORDER BY table_name",
-        [_SEGMENT_PATTERN],
+        "SELECT table_name FROM system.main.duckdb_tables() "
+        "WHERE database_name = system.main.current_database() AND schema_name = 'main'"
     ).fetchall()
-    return [str(row[0]) for row in rows]
+    return {str(name).lower(): str(name) for (name,) in rows}
+
+
+def _segments(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """The segment tables of the store (their names as the file spells them), in order."""
+    pattern = re.compile(_SEGMENT_PATTERN)
+    numbered = [
+        (int(match.group(1)), name)
+        for name in _tables(connection).values()
+        if (match := pattern.fullmatch(name))
+    ]
+    return [name for _number, name in sorted(numbered)]
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _refuse_macros(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a file that holds a macro: auditkit never makes one, and a macro stored in the file
+    replaces the built-in function of the same name in every query (``list_contains``, ``-``,
+    ``duckdb_tables``), so that what is read is no longer what verification checked."""
+    rows = connection.execute(
+        "SELECT function_type, function_name FROM system.main.duckdb_functions() "
+        "WHERE database_name = system.main.current_database() AND NOT internal "
+        "ORDER BY function_name"
+    ).fetchall()
+    if rows:
+        named = ", ".join(f"{kind.replace('_', ' ')} {name!r}" for kind, name in rows)
+        raise TrailAltered(
+            path,
+            f"it holds {named}, which auditkit never creates and which changes what the store's "
+            "queries return",
+        )
+
+
+def _refuse_misshapen(connection: duckdb.DuckDBPyConnection, tables: list[str], path: Path) -> None:
+    """Refuse a table of records whose columns are not the record's (a seq of text sorts 10
+    before 2, and hashes as text)."""
+    rows = connection.execute(
+        "SELECT table_name, column_name, data_type FROM system.main.duckdb_columns() "
+        "WHERE database_name = system.main.current_database() AND schema_name = 'main' "
+        "ORDER BY table_name, column_index"
+    ).fetchall()
+    wanted = {name.lower() for name in tables}
+    shapes: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        if str(table).lower() in wanted:
+            shapes.setdefault(str(table), []).append((str(column), str(data_type)))
+    expected = list(zip(COLUMNS, _COLUMN_TYPES, strict=True))
+    for table, shape in shapes.items():
+        if shape != expected:
+            columns = ", ".join(f"{column} {data_type}" for column, data_type in shape)
+            raise TrailAltered(path, f"table {table} has the columns ({columns}), not a record's")
 
 
 def view_records(connection: duckdb.DuckDBPyConnection) -> None:
@@ -338,7 +405,7 @@ def view_records(connection: duckdb.DuckDBPyConnection) -> None:
     instead of a stored view that no longer binds.
     """
     connection.execute(
-        f"CREATE OR REPLACE TEMPORARY VIEW {RECORDS} AS {_union_of_segments(connection)}"
+        f"CREATE OR REPLACE TEMPORARY VIEW {RECORDS} AS {_union_of_segments(connection, qualified=True)}"
     )
 
 
@@ -349,30 +416,50 @@ def _store_view(connection: duckdb.DuckDBPyConnection) -> None:
     looks for and then says that the store's schema is newer than it understands. This code reads
     through its own view (:func:`view_records`), which shadows the stored one.
     """
-    row = connection.execute("SELECT current_database()").fetchone()
-    catalog = str(row[0]).replace('"', '""') if row else "main"
     connection.execute(
-        f'CREATE OR REPLACE VIEW "{catalog}".main.{RECORDS} AS {_union_of_segments(connection)}'
+        f"CREATE OR REPLACE VIEW {_quoted(_catalog(connection))}.main.{RECORDS} "
+        f"AS {_union_of_segments(connection)}"
     )
 
 
-def _union_of_segments(connection: duckdb.DuckDBPyConnection) -> str:
+def _union_of_segments(connection: duckdb.DuckDBPyConnection, *, qualified: bool = False) -> str:
+    """``SELECT`` every record of every segment. ``qualified`` names each segment with its catalog
+    and schema, so that only the store's own tables are read (a connection's view; the stored view
+    must not name the catalog, which is the file's name and changes with it)."""
     segments = _segments(connection)
     if not segments:  # every segment dropped: no records, which verification judges
-        nulls = (f"CAST(NULL AS {'BIGINT' if c == 'seq' else 'VARCHAR'}) AS {c}" for c in COLUMNS)
+        nulls = (
+            f"CAST(NULL AS {data_type}) AS {c}"
+            for c, data_type in zip(COLUMNS, _COLUMN_TYPES, strict=True)
+        )
         return f"SELECT {', '.join(nulls)} WHERE false"
-    return " UNION ALL ".join(f"SELECT {', '.join(COLUMNS)} FROM {name}" for name in segments)
+    prefix = f"{_quoted(_catalog(connection))}.main." if qualified else ""
+    return " UNION ALL ".join(
+        f"SELECT {', '.join(COLUMNS)} FROM {prefix}{_quoted(name)}" for name in segments
+    )
 
 
-def _segment_the_records(connection: duckdb.DuckDBPyConnection) -> None:
+def _catalog(connection: duckdb.DuckDBPyConnection) -> str:
+    row = connection.execute("SELECT system.main.current_database()").fetchone()
+    return str(row[0]) if row else "main"
+
+
+def _segment_the_records(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Version 1 to 2: move the records of the one table into segment tables, row for row.
 
     Every row is moved as it is, a tampered one too (verification judges the records, a migration
     does not): a record goes to the segment its ``seq`` names, and one with a ``seq`` below 1 to
-    the first.
+    the first. A version-1 store that already holds a segment table was altered: its records would
+    join the chain unseen until now, so it is refused and left as it is.
     """
-    old = f"{RECORDS}_version_1"
-    connection.execute(f"ALTER TABLE {RECORDS} RENAME TO {old}")
+    present = _segments(connection)
+    if present:
+        raise TrailAltered(
+            path,
+            f"the version-1 store holds the table {present[0]}, which only a version-2 store "
+            "has; it is not moved into segments",
+        )
+    old = RECORDS
     segment_number = f"greatest(0, (seq - 1) // {SEGMENT_RECORDS})"
     numbers = connection.execute(
         f"SELECT DISTINCT {segment_number} AS n FROM {old} ORDER BY n"
@@ -399,7 +486,9 @@ def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-_MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _segment_the_records}
+_MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection, Path], None]] = {
+    1: _segment_the_records
+}
 """Schema version N -> the function that upgrades a store from N to N + 1."""
 
 
@@ -419,17 +508,40 @@ def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def _check_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """The store's schema version, once it is known to be an auditkit store this code can read."""
-    tables = {
-        row[0]
-        for row in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    }
+    """The store's schema version, once it is known to be an auditkit store this code can read
+    and to hold its records where this code reads them: the table ``trail_records`` in version 1
+    (not a view, which could return anything), the segment tables in version 2 (where
+    ``trail_records`` is a view, shadowed by the connection's own); all of the record's columns."""
+    _refuse_macros(connection, path)
+    tables = _tables(connection)
     if META not in tables:
         raise TrailError(f"{path} is not an auditkit audit store (no {META} table)")
     version = _schema_version(connection, path)
-    if version == 1 and RECORDS not in tables:
-        raise TrailError(f"{path} is not an auditkit audit store (no {RECORDS} table)")
+    if version == 1:
+        if RECORDS not in tables:
+            if _has_view(connection, RECORDS):
+                raise TrailAltered(
+                    path, f"the version-1 store's {RECORDS} is a view, not the table of records"
+                )
+            raise TrailError(f"{path} is not an auditkit audit store (no {RECORDS} table)")
+        _refuse_misshapen(connection, [tables[RECORDS]], path)
+    else:
+        if RECORDS in tables:
+            raise TrailAltered(
+                path, f"the version-{version} store holds a table {RECORDS} beside its segments"
+            )
+        _refuse_misshapen(connection, _segments(connection), path)
     return version
+
+
+def _has_view(connection: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = connection.execute(
+        "SELECT count(*) FROM system.main.duckdb_views() "
+        "WHERE database_name = system.main.current_database() AND schema_name = 'main' "
+        "AND lower(view_name) = ?",
+        [name],
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _schema_version(connection: duckdb.DuckDBPyConnection, path: Path) -> int:
