@@ -371,7 +371,7 @@ def _refuse_macros(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         named = ", ".join(f"{kind.replace('_', ' ')} {name!r}" for kind, name in rows)
         raise TrailAltered(
             path,
-            f"it holds {named}, which auditkit never creates and which changes what the store's "
+            f"the store holds {named}, which auditkit never creates and which changes what the store's "
             "queries return",
         )
 
