@@ -4,6 +4,10 @@ DuckDB lets one process at a time open a database file for writing, and an appen
 chain head and insert after it without another writer slipping in between. Writers hold an exclusive
 ``flock`` on ``STORE.lock`` for that; readers hold a shared one while their connection is open, so
 they never meet a writer's connection.
+
+Readers whose shared locks overlap would keep a writer out for as long as they keep coming, so
+everyone passes a turnstile first, ``STORE.lock.turn``: a writer holds it exclusively while it waits
+for the readers inside to leave, and a reader holds it (shared) only until it is inside.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ def lock_path(store: Path) -> Path:
     return store.with_name(store.name + ".lock")
 
 
+def turnstile_path(store: Path) -> Path:
+    return store.with_name(store.name + ".lock.turn")
+
+
 @contextmanager
 def store_lock(store: Path, *, exclusive: bool, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
     """Hold the store's lock (exclusive for writers, shared for readers) for the block."""
@@ -31,8 +39,13 @@ def store_lock(store: Path, *, exclusive: bool, timeout: float = DEFAULT_TIMEOUT
 
     path = lock_path(store)
     mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-    with _open_lock_file(path) as handle:
-        _acquire(handle.fileno(), mode, path, timeout)
+    deadline = time.monotonic() + timeout
+    with _open_lock_file(turnstile_path(store)) as turnstile, _open_lock_file(path) as handle:
+        _acquire(turnstile.fileno(), mode, path, deadline, timeout)
+        try:
+            _acquire(handle.fileno(), mode, path, deadline, timeout)
+        finally:
+            fcntl.flock(turnstile.fileno(), fcntl.LOCK_UN)
         try:
             yield
         finally:
@@ -54,11 +67,10 @@ def _open_lock_file(path: Path) -> IO[str]:
         ) from None
 
 
-def _acquire(descriptor: int, mode: int, path: Path, timeout: float) -> None:
-    """Poll a non-blocking lock with a growing pause, so that a timeout can be honoured."""
+def _acquire(descriptor: int, mode: int, path: Path, deadline: float, timeout: float) -> None:
+    """Poll a non-blocking lock with a growing pause, so that the deadline can be honoured."""
     import fcntl
 
-    deadline = time.monotonic() + timeout
     pause = 0.002
     while True:
         try:

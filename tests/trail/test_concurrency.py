@@ -60,3 +60,40 @@ def test_parallel_appends_are_serialised(tmp_path: Path) -> None:
     )
     verification = TrailStore(store).verify()
     assert verification.intact and verification.count == PROCESSES * APPENDS
+
+
+def test_readers_coming_one_after_another_do_not_keep_a_writer_out(tmp_path: Path) -> None:
+    """Two readers in relay, each entering before the other leaves, so that a shared lock is held
+    all the time: the writer still gets in, as soon as the readers inside have left."""
+    import threading
+    import time
+
+    from auditkit.trail.lock import store_lock
+
+    store = tmp_path / "audit.duckdb"
+    trail = TrailStore(store, lock_timeout=5)
+    trail.append_run({"run_id": "20261129T140000Z-first", "kind": "check"})
+    stop = threading.Event()
+
+    def read_in_relay(offset: float) -> None:
+        time.sleep(offset)
+        while not stop.is_set():
+            with store_lock(store, exclusive=False, timeout=30):
+                time.sleep(0.1)  # the other reader enters meanwhile
+
+    readers = [threading.Thread(target=read_in_relay, args=(offset,)) for offset in (0, 0.05)]
+    for reader in readers:
+        reader.start()
+    try:
+        time.sleep(0.3)
+        started = time.monotonic()
+        record = TrailStore(store, lock_timeout=3).append_run(
+            {"run_id": "20261129T140001Z-second", "kind": "check"}
+        )
+        waited = time.monotonic() - started
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+    assert record.seq == 2
+    assert waited < 3
