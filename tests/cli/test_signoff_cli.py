@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from auditkit.errors import ExitCode
-from auditkit.trail.store import segment_of, view_records
+from auditkit.trail.layout import segment_of, view_records
 from tests.shared_datasets import copy_sample_project, run_cli
 
 REVIEWER = "Jane Roe"

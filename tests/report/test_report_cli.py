@@ -126,7 +126,7 @@ def test_a_broken_trail_is_not_reported_on(
 
     import duckdb
 
-    from auditkit.trail.store import segment_of
+    from auditkit.trail.layout import segment_of
 
     folder = tmp_path / "copy"
     shutil.copytree(recorded["folder"], folder)

@@ -13,8 +13,8 @@ import pytest
 from auditkit.cli.main import main
 from auditkit.errors import ExitCode
 from auditkit.trail import GENESIS, TrailError, TrailLockError, TrailStore
+from auditkit.trail.layout import segment_of, view_records
 from auditkit.trail.lock import store_lock
-from auditkit.trail.store import segment_of, view_records
 
 
 def run_document(number: int, status: str = "pass") -> dict:  # type: ignore[type-arg]

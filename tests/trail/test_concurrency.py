@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from auditkit.trail import TrailStore
-from auditkit.trail.store import view_records
+from auditkit.trail.layout import view_records
 
 PROCESSES = 4
 APPENDS = 8

@@ -12,7 +12,7 @@ import pytest
 
 from auditkit.errors import ExitCode
 from auditkit.trail import TrailStore
-from auditkit.trail.store import view_records
+from auditkit.trail.layout import view_records
 from tests.shared_datasets import copy_sample_project, run_cli
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"

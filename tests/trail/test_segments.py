@@ -8,9 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from auditkit.trail import TrailStore
-from auditkit.trail import store as store_module
-from auditkit.trail.store import segment_of
+from auditkit.trail import TrailStore, layout
+from auditkit.trail.layout import segment_of
 from tests.trail.test_chain import run_document, stored_rows, tamper
 
 SMALL_SEGMENT = 4
@@ -19,7 +18,7 @@ SMALL_SEGMENT = 4
 
 @pytest.fixture(autouse=True)
 def small_segments(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_module, "SEGMENT_RECORDS", SMALL_SEGMENT)
+    monkeypatch.setattr(layout, "SEGMENT_RECORDS", SMALL_SEGMENT)
 
 
 def segment_sizes(path: Path) -> dict[str, int]:
@@ -96,7 +95,7 @@ def as_version_1(path: Path) -> list[tuple]:  # type: ignore[type-arg]
         ]
         connection.execute("DROP VIEW trail_records")
         connection.execute(
-            f"CREATE TABLE trail_records {store_module._RECORD_COLUMNS}"  # the old table's columns
+            f"CREATE TABLE trail_records {layout._RECORD_COLUMNS}"  # the old table's columns
         )
         for segment in segments:
             connection.execute(f"INSERT INTO trail_records SELECT * FROM {segment}")
@@ -128,7 +127,7 @@ def test_a_version_1_store_is_read_as_it_is_and_moved_into_segments_when_written
         ).fetchone()
     finally:
         connection.close()
-    assert version == (str(store_module.SCHEMA_VERSION),)
+    assert version == (str(layout.SCHEMA_VERSION),)
 
 
 def test_a_tampered_version_1_store_is_moved_as_it_is_and_still_reported(tmp_path: Path) -> None:

@@ -13,10 +13,9 @@ import pytest
 
 from auditkit.cli.main import main
 from auditkit.errors import ExitCode
-from auditkit.trail import TrailError, TrailStore
-from auditkit.trail import store as store_module
+from auditkit.trail import TrailError, TrailStore, layout
+from auditkit.trail.layout import segment_of
 from auditkit.trail.records import COLUMNS
-from auditkit.trail.store import segment_of
 from tests.trail.test_chain import run_document, stored_rows
 from tests.trail.test_segments import appended, as_version_1, segment_sizes
 
@@ -25,7 +24,7 @@ SMALL_SEGMENT = 4
 
 @pytest.fixture(autouse=True)
 def small_segments(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_module, "SEGMENT_RECORDS", SMALL_SEGMENT)
+    monkeypatch.setattr(layout, "SEGMENT_RECORDS", SMALL_SEGMENT)
 
 
 def on_file(path: Path, *statements: str) -> None:
@@ -213,7 +212,7 @@ def test_a_version_1_record_with_a_far_seq_stays_visible_after_the_move(tmp_path
 def test_a_version_1_store_already_holding_segment_tables_is_not_moved(tmp_path: Path) -> None:
     trail = appended(tmp_path / "audit.duckdb", 6)
     rows = as_version_1(trail.path)
-    on_file(trail.path, f"CREATE TABLE {segment_of(1)} {store_module._RECORD_COLUMNS}")
+    on_file(trail.path, f"CREATE TABLE {segment_of(1)} {layout._RECORD_COLUMNS}")
     with pytest.raises(TrailError, match=segment_of(1)):
         trail.append_run(run_document(7))
     assert schema_version(trail.path) == "1"
@@ -237,7 +236,7 @@ def test_a_move_that_fails_half_way_leaves_the_version_1_store_as_it_was(
     def failing(*_args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(store_module, "_store_view", failing)  # after every segment is filled
+    monkeypatch.setattr(layout, "_store_view", failing)  # after every segment is filled
     with pytest.raises(OSError, match="disk full"):
         trail.append_run(run_document(11))
     assert segment_sizes(trail.path) == {"trail_records": 10}
@@ -307,7 +306,7 @@ def test_readers_in_another_process_see_the_store_before_or_after_the_move(
 def test_moving_a_large_version_1_store_takes_little_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "SEGMENT_RECORDS", 64)
+    monkeypatch.setattr(layout, "SEGMENT_RECORDS", 64)
     path = tmp_path / "audit.duckdb"
     version_1_store(path, 500)
     trail = TrailStore(path, lock_timeout=5)
