@@ -41,6 +41,7 @@ Exit codes:
   2  usage, configuration, policy or input error
   3  inconclusive results (with --fail-on-inconclusive)
   4  internal error (a bug: rerun with AUDITKIT_DEBUG=1 and report it)
+  130  interrupted (Ctrl-C)
   141  the reader of the output went away (a closed pipe, `| head`)"""
 
 
@@ -136,8 +137,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo(f"auditkit: error: {error.filename}: {error.strerror or error}", err=True)
         return int(ExitCode.ERROR)
     except Exception as error:
+        if _is_query_interrupt(error):
+            click.echo("auditkit: aborted", err=True)
+            return 130
         return _internal_error(error)
     return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def _is_query_interrupt(error: Exception) -> bool:
+    """Ctrl-C while DuckDB runs a query: DuckDB catches the signal itself and raises its own error
+    (a RuntimeError "Query interrupted" in duckdb 1.x and 2.x) instead of KeyboardInterrupt."""
+    duckdb = sys.modules.get(
+        "duckdb"
+    )  # never imported here: only a command that ran a query has it
+    interrupt = getattr(duckdb, "InterruptException", None) if duckdb else None
+    if isinstance(interrupt, type) and isinstance(error, interrupt):
+        return True
+    return isinstance(error, RuntimeError) and str(error) == "Query interrupted"
 
 
 def _internal_error(error: Exception) -> int:

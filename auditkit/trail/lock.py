@@ -12,9 +12,10 @@ for the readers inside to leave, and a reader holds it (shared) only until it is
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import IO
 
@@ -40,27 +41,51 @@ def store_lock(store: Path, *, exclusive: bool, timeout: float = DEFAULT_TIMEOUT
     path = lock_path(store)
     mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
     deadline = time.monotonic() + timeout
-    with _open_lock_file(turnstile_path(store)) as turnstile, _open_lock_file(path) as handle:
-        _acquire(turnstile.fileno(), mode, path, deadline, timeout)
+    with (
+        _open_lock_file(turnstile_path(store), writer=exclusive) as turnstile,
+        _open_lock_file(path, writer=exclusive) as handle,
+    ):
+        # None only for a reader of a folder where the file is missing and cannot be made
+        if turnstile is not None:
+            _acquire(turnstile.fileno(), mode, path, deadline, timeout)
         try:
-            _acquire(handle.fileno(), mode, path, deadline, timeout)
+            if handle is not None:
+                _acquire(handle.fileno(), mode, path, deadline, timeout)
         finally:
-            fcntl.flock(turnstile.fileno(), fcntl.LOCK_UN)
+            if turnstile is not None:
+                fcntl.flock(turnstile.fileno(), fcntl.LOCK_UN)
         try:
             yield
         finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            if handle is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _open_lock_file(path: Path) -> IO[str]:
-    """The lock file beside the store (and its folder), or one clear error saying why it cannot be."""
+def _open_lock_file(path: Path, *, writer: bool) -> IO[str] | nullcontext[None]:
+    """The lock file beside the store (and its folder), or one clear error saying why it cannot be.
+
+    A reader only needs to lock, not to write: ``flock`` works on a file opened for reading, so a
+    trail in a read-only folder (an archived copy, a read-only mount) can still be read and
+    verified. Without the lock file there and no way to create it, no auditkit can append to the
+    store either, so a reader goes ahead without the lock (``nullcontext``).
+    """
     from auditkit.trail.errors import TrailError
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path.open("a")
     except OSError as error:
+        if not writer:
+            with suppress(OSError):
+                return path.open("r")
+            if not path.exists() and path.parent.is_dir():
+                return nullcontext()
         reason = error.strerror or type(error).__name__
+        if path.exists() and error.errno != errno.EROFS:
+            raise TrailError(
+                f"{path}: cannot write the audit store's lock file ({reason}); make it writable, or "
+                "use --no-record for a dry run"
+            ) from None
         raise TrailError(
             f"{path.parent}: cannot write the audit store there ({reason}); set store: in the project "
             "file to a writable folder, or use --no-record for a dry run"
