@@ -119,14 +119,14 @@ def _signed_report(project: Any, run_id: str, out: Path) -> dict[str, Any]:
     store = TrailStore(project.store)
     stored = store.load_run(run_id)
     report_dir = out / "report"
-    files, signer = build_report(
+    files, _signed_by = build_report(
         stored.document,
         report_dir,
         signoffs=stored.signoffs,
         signer=SignerConfig.from_keygen_folder(keys),
         trail_anchor=store.anchor,
+        record=lambda files, signed_by: store.append_report(run_id, files, signer=signed_by),
     )
-    store.append_report(run_id, files, signer=signer)
     verification = verify_report(report_dir, [keys / CERT_FILE])
     click.echo(
         f"signed report of run {run_id}: {report_dir / 'report.pdf'} "

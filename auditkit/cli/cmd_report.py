@@ -67,7 +67,7 @@ def report(**options: Any) -> int:
         out: Path = options["out"]
         # The trail is verified while the worker writes the PDF (and its head printed after).
         anchor = functools.cache(store.anchor)
-        files, signed_by = build_report(
+        files, _signed_by = build_report(
             stored.document,
             out,
             signoffs=stored.signoffs,
@@ -75,9 +75,9 @@ def report(**options: Any) -> int:
             template_dirs=options["templates"],
             progress=_progress_printer(),
             trail_anchor=anchor,
+            record=lambda files, signer: store.append_report(stored.run_id, files, signer=signer),
             worker=worker,
         )
-    store.append_report(stored.run_id, files, signer=signed_by)
     for entry in files:
         click.echo(f"{out / entry['name']}  sha256 {entry['sha256']}")
     if signer is None:

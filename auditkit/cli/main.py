@@ -147,9 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _is_query_interrupt(error: Exception) -> bool:
     """Ctrl-C while DuckDB runs a query: DuckDB catches the signal itself and raises its own error
     (a RuntimeError "Query interrupted" in duckdb 1.x and 2.x) instead of KeyboardInterrupt."""
-    duckdb = sys.modules.get(
-        "duckdb"
-    )  # never imported here: only a command that ran a query has it
+    # Looked up, never imported here: only a command that ran a query has DuckDB loaded.
+    duckdb = sys.modules.get("duckdb")
     interrupt = getattr(duckdb, "InterruptException", None) if duckdb else None
     if isinstance(interrupt, type) and isinstance(error, interrupt):
         return True

@@ -28,6 +28,7 @@ def build_report(
     template_dirs: Sequence[Path] = (),
     progress: Progress | None = None,
     trail_anchor: Callable[[], Mapping[str, Any]] | None = None,
+    record: Callable[[list[dict[str, str]], str | None], object] | None = None,
     worker: ReportWorker | None = None,
 ) -> tuple[list[dict[str, str]], str | None]:
     """Render (and sign) in a staging folder beside ``out``, then move the finished files into ``out``.
@@ -37,6 +38,8 @@ def build_report(
     ``trail_anchor`` (:meth:`auditkit.trail.TrailStore.anchor`) verifies the audit trail and gives its
     head, which is signed into the in-toto statement; it is called while the PDF is being written, and
     a broken trail fails the report.
+    ``record`` (files, signer name) records the report in the audit trail once its files are final,
+    before they are moved into ``out``: a store that cannot be written to leaves no report behind.
     ``worker`` (started early, so that it imports WeasyPrint meanwhile) writes the PDF; without one,
     one is started here.
     """
@@ -79,6 +82,8 @@ def build_report(
         files = [
             {"name": name, "sha256": sha256_hex((staging / name).read_bytes())} for name in names
         ]
+        if record is not None:
+            record(files, signed_by)
         out.mkdir(parents=True, exist_ok=True)
         for name in names:
             (staging / name).replace(out / name)

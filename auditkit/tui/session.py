@@ -256,8 +256,8 @@ class AuditSession:
             signer=signer,
             progress=progress,
             trail_anchor=store.anchor,
+            record=lambda files, signer: store.append_report(run_id, files, signer=signer),
         )
-        store.append_report(run_id, files, signer=signed_by)
         return BuiltReport(run_id, folder, tuple(files), signed_by)
 
     def report_settings(self, form: ReportForm) -> tuple[Path, Any]:

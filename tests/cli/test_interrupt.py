@@ -8,36 +8,32 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 # A command that runs a query long enough to be interrupted, added to the CLI of a child process.
 _CHILD = """
-import os, signal, sys, threading
+import signal, sys, threading
 import click, duckdb
 from auditkit.cli.main import cli, main
 
 signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with Ctrl-C ignored
 
 @cli.command("spin")
-@click.argument("how")
-def spin(how):
+def spin():
     connection = duckdb.connect()
-    if how == "signal":  # what Ctrl-C in a terminal does
-        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
-    else:  # what a program embedding DuckDB does to stop a query
-        threading.Timer(0.3, connection.interrupt).start()
-    connection.execute("SELECT count(*) FROM range(1000000000000) t(x) WHERE x % 7 = 3").fetchall()
+    # What DuckDB does on Ctrl-C (its own handler interrupts the query), done from a thread: a
+    # signal sent here reaches DuckDB only if it arrives while the query runs, a race in a test.
+    threading.Timer(0.3, connection.interrupt).start()
+    # Ends on its own (in seconds) should the interrupt not stop it: the test then fails, not hangs.
+    connection.execute("SELECT count(*) FROM range(10000000000) t(x) WHERE x % 7 = 3").fetchall()
 
-sys.exit(main(["spin", sys.argv[1]]))
+sys.exit(main(["spin"]))
 """
 
 
-@pytest.mark.parametrize("how", ["signal", "interrupt"])
-def test_an_interrupted_query_aborts_the_command(how: str) -> None:
+def test_an_interrupted_query_aborts_the_command() -> None:
     environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     environment.pop("AUDITKIT_DEBUG", None)
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, how],
+        [sys.executable, "-c", _CHILD],
         capture_output=True,
         text=True,
         env=environment,

@@ -120,3 +120,22 @@ def test_an_unwritable_lock_file_is_named_when_appending(tmp_path: Path) -> None
     with pytest.raises(TrailError) as raised:
         TrailStore(store).append_run({"run_id": "20261129T150000Z-late", "kind": "check"})
     assert str(raised.value).startswith(f"{turnstile}: cannot write the audit store's lock file")
+
+
+def test_a_report_of_a_trail_that_cannot_be_written_leaves_no_report(tmp_path: Path) -> None:
+    """The report is recorded before its files are moved into place: when recording fails, the
+    report folder is not made, and the staged files are gone."""
+    from auditkit.report.build import build_report
+    from auditkit.trail.errors import TrailError
+    from tests.report.sample_run import build_run_document, sample_project
+
+    document = build_run_document(sample_project(tmp_path))
+    out = tmp_path / "report"
+
+    def cannot_record(_files: list[dict[str, str]], _signer: str | None) -> None:
+        raise TrailError(f"{tmp_path}: cannot write the audit store there (Read-only file system)")
+
+    with pytest.raises(TrailError, match="cannot write the audit store"):
+        build_report(document, out, signoffs=(), signer=None, record=cannot_record)
+    assert not out.exists()
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".report")] == []
