@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from auditkit.errors import ExitCode
+from auditkit.errors import ExitCode, UsageError
+
+_FULL_HASH = re.compile(r"[0-9a-fA-F]{64}")
 
 F = TypeVar("F", bound=Callable[..., Any])
 TEXT_OR_JSON = click.Choice(["text", "json"])
@@ -247,6 +250,12 @@ def verify(
     kept elsewhere reveals it. Anchor the trail by storing the printed head hash outside the store
     (a CI artifact, a ticket, a signed report) and pass it back with --expect-head HASH.
     """
+    if expect_head is not None and not _FULL_HASH.fullmatch(expect_head.strip()):
+        # A prefix would weaken the anchor: a forged chain need only match a few hex digits.
+        raise UsageError(
+            f"--expect-head {expect_head!r}: give the whole head hash (64 hex digits) that "
+            "`auditkit trail verify` printed"
+        )
     trail_store = open_store(config, store)
     verification = trail_store.verify(expect_head=expect_head)
     if output_format == "json":
@@ -267,7 +276,8 @@ def verify(
             if verification.anchor_seq is not None
             else ""
         )
-        click.echo(f"trail intact: {verification.count} records, head {verification.head}{anchor}")
+        records = "1 record" if verification.count == 1 else f"{verification.count} records"
+        click.echo(f"trail intact: {records}, head {verification.head}{anchor}")
     else:
         click.echo(f"trail broken: {verification.problem}")
     return int(ExitCode.OK if verification.intact else ExitCode.VIOLATIONS)

@@ -318,3 +318,17 @@ def test_history_of_a_tampered_trail_still_lists_but_warns_and_exits_1(
     assert main(["history", "--store", str(store.path), "--format", "json"]) == 1
     document = json.loads(capsys.readouterr().out)
     assert document["intact"] is False and document["problem"]
+
+
+def test_trail_verify_takes_only_a_whole_head_hash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trail = TrailStore(tmp_path / "audit.duckdb")
+    trail.append_run(run_document(1))
+    head = trail.verify().head
+    assert main(["trail", "verify", "--store", str(trail.path)]) == ExitCode.OK
+    assert capsys.readouterr().out == f"trail intact: 1 record, head {head}\n"
+    code = main(["trail", "verify", "--store", str(trail.path), "--expect-head", head[:8]])
+    error = capsys.readouterr().err
+    assert code == ExitCode.ERROR and error.count("\n") == 1 and "64 hex digits" in error
+    assert main(["trail", "verify", "--store", str(trail.path), "--expect-head", head]) == 0
