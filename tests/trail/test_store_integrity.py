@@ -190,14 +190,23 @@ def test_a_record_kept_in_another_segment_than_its_seq_names_still_verifies_in_o
 # Moving a version-1 store into segments ----------------------------------------------------------
 
 
-def test_a_version_1_record_with_a_far_seq_stays_visible_after_the_move(tmp_path: Path) -> None:
-    """A seq far beyond the others names a segment with more than six digits; moved there, the
-    record must still be read, or the move would launder the tampering it shows."""
+@pytest.mark.parametrize(
+    ("tampered_seq", "broken_seq"),
+    [(1_000_000_000, 1_000_000_000), (-3, -3)],
+    ids=["far beyond the others", "below one"],
+)
+def test_a_tampered_version_1_record_stays_visible_after_the_move(
+    tmp_path: Path, tampered_seq: int, broken_seq: int
+) -> None:
+    """A record moved into segments must still be read, or the move would launder the tampering it
+    shows: a seq far beyond the others names a segment with more than six digits, one below 1 goes
+    to the first segment."""
     trail = appended(tmp_path / "audit.duckdb", 6)
     as_version_1(trail.path)
-    on_file(trail.path, "UPDATE trail_records SET seq = 1000000000 WHERE seq = 6")
+    seq = 6 if tampered_seq > 0 else 3
+    on_file(trail.path, f"UPDATE trail_records SET seq = {tampered_seq} WHERE seq = {seq}")
     before = trail.verify()
-    assert not before.intact and before.broken_seq == 1_000_000_000
+    assert not before.intact and before.broken_seq == broken_seq
 
     trail.append_report("latest", [])
 
