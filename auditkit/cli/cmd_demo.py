@@ -125,7 +125,7 @@ def _signed_report(project: Any, run_id: str, out: Path) -> dict[str, Any]:
         signoffs=stored.signoffs,
         signer=SignerConfig.from_keygen_folder(keys),
         trail_anchor=store.anchor,
-        record=lambda files, signed_by: store.append_report(run_id, files, signer=signed_by),
+        record=store.report_recorder(run_id),
     )
     verification = verify_report(report_dir, [keys / CERT_FILE])
     click.echo(

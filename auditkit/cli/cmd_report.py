@@ -75,7 +75,7 @@ def report(**options: Any) -> int:
             template_dirs=options["templates"],
             progress=_progress_printer(),
             trail_anchor=anchor,
-            record=lambda files, signer: store.append_report(stored.run_id, files, signer=signer),
+            record=store.report_recorder(stored.run_id),
             worker=worker,
         )
     for entry in files:

@@ -234,7 +234,7 @@ def trail() -> None:
 @click.option(
     "--expect-head",
     metavar="HASH",
-    help="A head hash noted down earlier; fail unless it is still in the trail.",
+    help="A head hash noted down earlier (all 64 hex digits); fail unless it is still in the trail.",
 )
 @click.option("--format", "output_format", type=TEXT_OR_JSON, default="text", show_default=True)
 def verify(

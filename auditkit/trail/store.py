@@ -11,7 +11,7 @@ must not hold besides is :mod:`auditkit.trail.layout`'s.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -98,6 +98,12 @@ class TrailStore:
         """
         details = {"files": [dict(entry) for entry in files], "signer": signer}
         return self._append_attachment("report", run, details)
+
+    def report_recorder(
+        self, run: str
+    ) -> Callable[[Sequence[Mapping[str, Any]], str | None], Record]:
+        """:meth:`append_report` for ``run``, as ``build_report`` calls it (files, signer)."""
+        return lambda files, signer: self.append_report(run, files, signer=signer)
 
     def append_signoff(
         self, run: str, *, reviewer: str, decision: str, comment: str = ""

@@ -256,7 +256,7 @@ class AuditSession:
             signer=signer,
             progress=progress,
             trail_anchor=store.anchor,
-            record=lambda files, signer: store.append_report(run_id, files, signer=signer),
+            record=store.report_recorder(run_id),
         )
         return BuiltReport(run_id, folder, tuple(files), signed_by)
 
