@@ -1,12 +1,16 @@
-"""Locate the files shipped with auditkit: built-in policy packs, report templates, sample data.
+"""Locate the files shipped with auditkit (built-in policy packs, report templates, sample data) and
+the user's cache folder.
 
-In a wheel they live in ``auditkit/_resources/``; in a source checkout (editable install) they are the
-top-level folders of the repository.
+In a wheel the shipped files live in ``auditkit/_resources/``; in a source checkout (editable install)
+they are the top-level folders of the repository.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+CACHE_ENVIRONMENT = "AUDITKIT_CACHE_DIR"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -29,3 +33,18 @@ def report_templates_dir() -> Path:
 
 def sample_data_dir() -> Path:
     return resource_dir("sample_data")
+
+
+def cache_dir(name: str) -> Path | None:
+    """The folder ``name`` of auditkit's cache, made private to this user if new: under
+    ``$AUDITKIT_CACHE_DIR`` when set, else under the platform's user cache folder (``~/.cache/auditkit``
+    on Linux). None when it cannot be made (a read-only home): a cache only ever saves time."""
+    import platformdirs
+
+    root = os.environ.get(CACHE_ENVIRONMENT) or platformdirs.user_cache_dir("auditkit")
+    folder = Path(root) / name
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK | os.X_OK) else None

@@ -10,6 +10,7 @@ import pytest
 from auditkit.report.charts import draw_charts
 from auditkit.report.context import RunDocumentError, build_context
 from auditkit.report.html import TemplateError, render_html
+from auditkit.resources import CACHE_ENVIRONMENT
 from tests.report.conftest import minimal_run
 
 REMOTE_RESOURCE = re.compile(
@@ -72,6 +73,46 @@ def test_a_section_template_in_a_user_folder_replaces_the_shipped_one(tmp_path: 
     assert "Board minute 20261129T140512Z-3f2a1c9e" in html
     assert "Not signed off." not in html
     assert "Executive summary" in html  # the other sections are still the shipped ones
+
+
+def test_compiled_templates_are_kept_and_an_edited_one_is_compiled_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENVIRONMENT, str(tmp_path / "cache"))
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    signoff = templates / "signoff.html.j2"
+    signoff.write_text('<section id="signoff"><p>First {{ cover.audit_id }}</p></section>\n')
+    first = html_of(minimal_run(), template_dirs=[templates])
+    kept = sorted((tmp_path / "cache" / "templates").iterdir())
+    assert len(kept) > 5  # the shipped sections and the user's
+    assert html_of(minimal_run(), template_dirs=[templates]) == first
+    assert [path.stat().st_mtime_ns for path in kept] == [
+        path.stat().st_mtime_ns for path in sorted((tmp_path / "cache" / "templates").iterdir())
+    ]  # read, not written again
+    signoff.write_text('<section id="signoff"><p>Second {{ cover.audit_id }}</p></section>\n')
+    second = html_of(minimal_run(), template_dirs=[templates])
+    assert "Second 20261129T140512Z-3f2a1c9e" in second
+    assert "First" not in second
+
+
+def test_a_kept_template_s_error_still_names_the_template_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENVIRONMENT, str(tmp_path / "cache"))
+    (tmp_path / "summary.html.j2").write_text("<p>\n{{ summary.no_such_thing }}\n</p>\n")
+    for _attempt in range(2):  # compiled, then read from the cache
+        with pytest.raises(TemplateError, match=r"summary\.html\.j2:2: report template uses"):
+            html_of(minimal_run(), template_dirs=[tmp_path])
+
+
+def test_a_cache_folder_that_cannot_be_made_only_costs_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv(CACHE_ENVIRONMENT, str(not_a_folder / "cache"))
+    assert "Executive summary" in html_of(minimal_run())
 
 
 def test_the_html_fetches_nothing_from_elsewhere() -> None:
