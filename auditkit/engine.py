@@ -24,6 +24,7 @@ from auditkit.yamlsource import did_you_mean
 if TYPE_CHECKING:
     from auditkit.check import CheckResult
     from auditkit.data.artifacts import LoadedModel, ModelInfo
+    from auditkit.explain import DataPart
     from auditkit.explain.report import ExplanationReport
     from auditkit.metrics import MetricReport
     from auditkit.policy.evaluator import Plan
@@ -561,7 +562,9 @@ def explain_project(
 
     if loaded.project.artifact is None:
         return None, ("not_applicable", no_model_to_explain(loaded.project))
+    drawn = None
     if loaded.model_loading is not None:
+        drawn = _draw_while_the_model_loads(loaded, options)
         # Loaded for the run: a model that cannot be loaded is an input error of the run (exit 2),
         # as it is for the record of what the model is.
         model = loaded.model_loading.result()
@@ -569,7 +572,12 @@ def explain_project(
         if loaded.model_loading is None:
             model = load_project_model(loaded.project)
         report = explain_dataset(
-            loaded.workspace, loaded.current, model, progress=progress or SILENT, **options
+            loaded.workspace,
+            loaded.current,
+            model,
+            progress=progress or SILENT,
+            drawn=drawn,
+            **options,
         )
     except Cancelled:
         raise
@@ -578,6 +586,23 @@ def explain_project(
     except Exception as error:  # an explainer failing on an unusual model is a finding
         return None, ("error", f"the model could not be explained: {type(error).__name__}: {error}")
     return report, None
+
+
+def _draw_while_the_model_loads(
+    loaded: LoadedProject, options: Mapping[str, Any]
+) -> DataPart | None:
+    """The explanation's samples and proxy scans, which need no model, drawn while the model's
+    libraries are still loading on their thread (this one would only wait). None when the model is
+    there already, or when drawing fails: the explanation then draws them itself, and a failure
+    becomes the explanation's error as it would have without this."""
+    from auditkit.explain import draw_for_explanation
+
+    if loaded.model_loading is None or loaded.model_loading.done():
+        return None
+    try:
+        return draw_for_explanation(loaded.workspace, loaded.current, **options)
+    except Exception:  # said by explain_dataset, which draws again
+        return None
 
 
 def no_model_to_explain(project: Project, *, command_line: bool = True) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy
@@ -26,7 +27,7 @@ from auditkit.explain.attributions import (
     second_opinion,
 )
 from auditkit.explain.groups import global_importance, group_attributions
-from auditkit.explain.proxy import proxy_risks
+from auditkit.explain.proxy import Association, associations, proxy_risks
 from auditkit.explain.reasons import agreement, count_codes, count_patterns, row_reasons
 from auditkit.explain.report import (
     ExplanationReport,
@@ -36,7 +37,7 @@ from auditkit.explain.report import (
     SampleInfo,
     plain,
 )
-from auditkit.explain.sample import DECISION, ROW, Sample, draw_sample
+from auditkit.explain.sample import DECISION, ROW, DrawnRows, Sample, draw_rows, draw_sample
 from auditkit.progress import SILENT, Progress
 
 if TYPE_CHECKING:
@@ -46,9 +47,11 @@ __all__ = [
     "DEFAULT_REASONS",
     "DEFAULT_SAMPLE",
     "DEFAULT_SEED",
+    "DataPart",
     "ExplanationReport",
     "FeatureImportance",
     "ProxyRisk",
+    "draw_for_explanation",
     "explain_dataset",
 ]
 
@@ -62,6 +65,51 @@ STABILITY_ROWS = 100
 EXAMPLES = 5
 
 
+@dataclass(frozen=True)
+class DataPart:
+    """What an explanation needs of the data alone, drawn before the model is known (the model's
+    libraries take a second or more to load): the samples over every column, and the association of
+    every candidate input with every sensitive attribute. :func:`explain_dataset` uses each part that
+    fits the model (its inputs drawn, its sample size the one drawn) and draws the rest itself."""
+
+    sample: DrawnRows
+    background: DrawnRows | None
+    """The second sample the reason codes' stability is measured against (classification only)."""
+    associations: tuple[Association, ...]
+    candidates: frozenset[str]
+    """The inputs whose associations were measured: the dataset's feature columns."""
+
+
+def draw_for_explanation(
+    workspace: Workspace,
+    dataset: Dataset,
+    *,
+    sample_size: int = DEFAULT_SAMPLE,
+    seed: int = DEFAULT_SEED,
+    reasons: int = DEFAULT_REASONS,
+) -> DataPart:
+    """:class:`DataPart` for :func:`explain_dataset` with the same options; imports no model library
+    (nor pandas), so that it can run while another thread loads the model."""
+    columns = list(dataset.schema)
+    with_decision = _with_decision(dataset)
+    sample = draw_rows(
+        workspace, dataset, columns, size=sample_size, seed=seed, with_decision=with_decision
+    )
+    background = None
+    if _gives_reasons(dataset, reasons):
+        background = draw_rows(
+            workspace,
+            dataset,
+            columns,
+            size=STABILITY_SAMPLE,
+            seed=seed + 1,
+            with_decision=with_decision,
+        )
+    candidates = tuple(dataset.feature_columns)
+    measured = associations(workspace, dataset, candidates, dataset.roles.sensitive, SILENT)
+    return DataPart(sample, background, measured, frozenset(candidates))
+
+
 def explain_dataset(
     workspace: Workspace,
     dataset: Dataset,
@@ -71,16 +119,23 @@ def explain_dataset(
     seed: int = DEFAULT_SEED,
     reasons: int = DEFAULT_REASONS,
     progress: Progress = SILENT,
+    drawn: DataPart | None = None,
 ) -> ExplanationReport:
-    """Explain ``model`` on a seeded sample of ``dataset`` stratified by its sensitive attributes."""
+    """Explain ``model`` on a seeded sample of ``dataset`` stratified by its sensitive attributes.
+
+    ``drawn`` is :func:`draw_for_explanation` of the same dataset and options, when it was drawn
+    while the model loaded: the report is the same with it or without it.
+    """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     features = model_features(dataset, model)
     attributes = tuple(dataset.roles.sensitive)
     cap, why = row_cap(model)
     size = min(sample_size, cap) if cap is not None and cap < sample_size else sample_size
+    if drawn is not None and (drawn.sample.requested != size or drawn.sample.seed != seed):
+        drawn = None  # a capped sample is not a part of the larger one: drawn afresh
     progress.report("sample", 0, 1)
-    sample = _draw(workspace, dataset, features, size, seed)
+    sample = _draw(workspace, dataset, features, size, seed, drawn.sample if drawn else None)
     if not sample.rows:
         where = f" (where {dataset.where})" if dataset.where else ""
         raise InputError(f"{dataset.source.spec.path}: no rows to explain{where}")
@@ -96,10 +151,14 @@ def explain_dataset(
     )
     timings["groups"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    proxies = proxy_risks(workspace, dataset, features, attributes, importance, progress)
+    measured = drawn.associations if drawn and set(features) <= drawn.candidates else None
+    proxies = proxy_risks(workspace, dataset, features, attributes, importance, progress, measured)
     timings["proxies"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    reason_codes = _reason_codes(workspace, dataset, target, sample, attributions, reasons)
+    background = drawn.background if drawn else None
+    reason_codes = _reason_codes(
+        workspace, dataset, target, sample, attributions, reasons, background
+    )
     timings["reasons"] = time.perf_counter() - clock
     return ExplanationReport(
         method=attributions.info,
@@ -123,18 +182,28 @@ def explain_dataset(
 
 
 def _draw(
-    workspace: Workspace, dataset: Dataset, features: Sequence[str], size: int, seed: int
+    workspace: Workspace,
+    dataset: Dataset,
+    features: Sequence[str],
+    size: int,
+    seed: int,
+    drawn: DrawnRows | None = None,
 ) -> Sample:
     identity = (dataset.roles.id,) if dataset.roles.id else ()
     columns = [*features, *dataset.roles.sensitive, *identity]
+    if drawn is not None and drawn.has(columns):
+        return drawn.sample(columns)
     return draw_sample(
-        workspace,
-        dataset,
-        columns,
-        size=size,
-        seed=seed,
-        with_decision=dataset.has_decision and dataset.roles.task == "classification",
+        workspace, dataset, columns, size=size, seed=seed, with_decision=_with_decision(dataset)
     )
+
+
+def _with_decision(dataset: Dataset) -> bool:
+    return dataset.has_decision and dataset.roles.task == "classification"
+
+
+def _gives_reasons(dataset: Dataset, k: int) -> bool:
+    return dataset.roles.task == "classification" and k >= 1
 
 
 def _reason_codes(
@@ -144,9 +213,10 @@ def _reason_codes(
     sample: Sample,
     attributions: Attributions,
     k: int,
+    background: DrawnRows | None = None,
 ) -> ReasonCodes | None:
     """Top-k reasons of every declined sample row, and their agreement with a second explanation."""
-    if dataset.roles.task != "classification" or k < 1:
+    if not _gives_reasons(dataset, k):
         return None
     declined, decision = _declined(dataset, target, sample)
     frame = sample.frame[declined]
@@ -155,7 +225,9 @@ def _reason_codes(
     first = row_reasons(values, frame, target.features, means, k)
     stability = None
     if len(frame):
-        stability = _stability(workspace, dataset, target, attributions, frame, first, means, k)
+        stability = _stability(
+            workspace, dataset, target, attributions, frame, first, means, k, background
+        )
     return ReasonCodes(
         k=k,
         declined_rows=int(declined.sum()),
@@ -204,11 +276,14 @@ def _stability(
     first: list[Any],
     means: dict[str, float],
     k: int,
+    drawn: DrawnRows | None = None,
 ) -> Any:
     family = attributions.info.family
     rows = frame if family == "linear" else frame.iloc[:STABILITY_ROWS]
     seed = target.seed + 1
-    background = _draw(workspace, dataset, target.features, STABILITY_SAMPLE, seed)
+    if drawn is not None and drawn.seed != seed:
+        drawn = None
+    background = _draw(workspace, dataset, target.features, STABILITY_SAMPLE, seed, drawn)
     values = second_opinion(target, family, rows, background.frame, background.weights, seed)
     second = row_reasons(values, rows, target.features, means, k)
     method = {

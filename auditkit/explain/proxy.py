@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from auditkit.data.datasets import Dataset
@@ -28,6 +29,18 @@ MAX_CATEGORIES = 200
 """Cramér's V of a column with more distinct values than this is biased upwards; it is not reported."""
 
 
+@dataclass(frozen=True)
+class Association:
+    """How strongly one input tracks one sensitive attribute, over every row where both are present."""
+
+    feature: str
+    attribute: str
+    measure: str
+    value: float | None
+    rows: int
+    note: str | None = None
+
+
 def proxy_risks(
     workspace: Workspace,
     dataset: Dataset,
@@ -35,35 +48,66 @@ def proxy_risks(
     attributes: Sequence[str],
     importance: Sequence[FeatureImportance],
     progress: Progress,
+    measured: Sequence[Association] | None = None,
 ) -> tuple[ProxyRisk, ...]:
-    """Every (input, attribute) pair with its association and risk, highest risk first."""
+    """Every (input, attribute) pair with its association and risk, highest risk first.
+
+    ``measured`` are associations computed beforehand (:func:`associations`, over these features or
+    more); each pair depends on its two columns alone, so they are used as they are.
+    """
+    if measured is None:
+        measured = associations(workspace, dataset, features, attributes, progress)
+    else:
+        progress.report("proxies", len(attributes), len(attributes))
     top = max((item.mean_abs for item in importance), default=0.0)
     relative = {item.feature: (item.mean_abs / top if top else 0.0) for item in importance}
+    wanted, among = set(features), set(attributes)
+    risks = [
+        ProxyRisk(
+            pair.feature,
+            pair.attribute,
+            pair.measure,
+            pair.value,
+            relative[pair.feature],
+            pair.rows,
+            pair.note,
+        )
+        for pair in measured
+        if pair.feature in wanted and pair.attribute in among
+    ]
+    risks.sort(key=lambda r: (-(r.risk if r.risk is not None else -1.0), r.feature, r.attribute))
+    return tuple(risks)
+
+
+def associations(
+    workspace: Workspace,
+    dataset: Dataset,
+    features: Sequence[str],
+    attributes: Sequence[str],
+    progress: Progress,
+) -> tuple[Association, ...]:
+    """The association of every input with every other sensitive attribute: one scan per attribute
+    for the numeric inputs and one for the categorical ones."""
     numeric = [f for f in features if is_numeric_type(dataset.schema[f])]
     categorical = [f for f in features if f not in numeric]
     wide = _too_many_categories(workspace, dataset, categorical)
-    risks: list[ProxyRisk] = []
+    found: list[Association] = []
     for done, attribute in enumerate(attributes):
         progress.report("proxies", done, len(attributes))
         others = [f for f in numeric if f != attribute]
         for feature, (value, rows) in correlation_ratios(
             workspace, dataset, others, attribute
         ).items():
-            risks.append(
-                ProxyRisk(feature, attribute, "correlation_ratio", value, relative[feature], rows)
-            )
+            found.append(Association(feature, attribute, "correlation_ratio", value, rows))
         narrow = [f for f in categorical if f != attribute and f not in wide]
         for feature, (value, rows) in cramers_vs(workspace, dataset, narrow, attribute).items():
-            risks.append(ProxyRisk(feature, attribute, "cramers_v", value, relative[feature], rows))
+            found.append(Association(feature, attribute, "cramers_v", value, rows))
         for feature, distinct in wide.items():
             if feature != attribute:
                 note = f"{distinct:,} distinct values: Cramér's V would be biased upwards"
-                risks.append(
-                    ProxyRisk(feature, attribute, "cramers_v", None, relative[feature], 0, note)
-                )
+                found.append(Association(feature, attribute, "cramers_v", None, 0, note))
     progress.report("proxies", len(attributes), len(attributes))
-    risks.sort(key=lambda r: (-(r.risk if r.risk is not None else -1.0), r.feature, r.attribute))
-    return tuple(risks)
+    return tuple(found)
 
 
 def _too_many_categories(

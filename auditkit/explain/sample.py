@@ -72,6 +72,37 @@ def allocate(counts: Sequence[int], size: int) -> list[int]:
     return [take + more for take, more in zip(taken, extra, strict=True)]
 
 
+@dataclass(frozen=True)
+class DrawnRows:
+    """A drawn sample still in Arrow, with every column drawn: the part of :class:`Sample` that can
+    be drawn before it is known which columns will be used (a model's, while the model loads)."""
+
+    table: pyarrow.Table
+    """The drawn columns, then ``__auditkit_decision`` (when drawn), ``__auditkit_row`` and
+    ``__auditkit_weight``."""
+    population_rows: int
+    requested: int
+    seed: int
+    strata: int
+    stratified_by: tuple[str, ...]
+
+    def has(self, columns: Sequence[str]) -> bool:
+        return set(columns) <= set(self.table.column_names)
+
+    def sample(self, columns: Sequence[str]) -> Sample:
+        """The sample of ``columns`` (drawn ones), as :func:`draw_sample` would have drawn them."""
+        marks = [DECISION] if DECISION in self.table.column_names else []
+        table = self.table.select([*dict.fromkeys(columns), *marks, ROW, WEIGHT])
+        return Sample(
+            frame=table.to_pandas(),
+            population_rows=self.population_rows,
+            requested=self.requested,
+            seed=self.seed,
+            strata=self.strata,
+            stratified_by=self.stratified_by,
+        )
+
+
 def draw_sample(
     workspace: Workspace,
     dataset: Dataset,
@@ -83,6 +114,29 @@ def draw_sample(
     with_decision: bool = False,
 ) -> Sample:
     """Draw ``size`` rows of ``dataset`` (stratified by ``strata``, default its sensitive columns)."""
+    drawn = draw_rows(
+        workspace,
+        dataset,
+        columns,
+        size=size,
+        seed=seed,
+        strata=strata,
+        with_decision=with_decision,
+    )
+    return drawn.sample(columns)
+
+
+def draw_rows(
+    workspace: Workspace,
+    dataset: Dataset,
+    columns: Sequence[str],
+    *,
+    size: int,
+    seed: int,
+    strata: Sequence[str] | None = None,
+    with_decision: bool = False,
+) -> DrawnRows:
+    """:func:`draw_sample`, kept in Arrow: nothing here imports pandas."""
     strata = tuple(dataset.roles.sensitive if strata is None else strata)
     counts = _stratum_counts(workspace, dataset, strata)
     takes = allocate(counts.column("__rows").to_pylist(), size)
@@ -91,11 +145,11 @@ def draw_sample(
     workspace.connection.register(name, allocation)
     try:
         sql = _sample_sql(dataset, columns, strata, name, seed, with_decision)
-        frame = _arrow(workspace, sql).to_pandas()
+        table = _arrow(workspace, sql)
     finally:
         workspace.connection.unregister(name)
-    return Sample(
-        frame=frame,
+    return DrawnRows(
+        table=table,
         population_rows=sum(counts.column("__rows").to_pylist()),
         requested=size,
         seed=seed,

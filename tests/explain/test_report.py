@@ -12,7 +12,7 @@ import pytest
 from auditkit.data import Workspace
 from auditkit.data.artifacts import load_model
 from auditkit.data.datasets import Dataset
-from auditkit.explain import explain_dataset
+from auditkit.explain import draw_for_explanation, explain_dataset
 from auditkit.explain.reasons import code_for
 from auditkit.progress import Cancelled, CancelToken, Progress
 from tests.explain.conftest import SAMPLE
@@ -146,3 +146,62 @@ def test_weights_make_global_importance_a_population_estimate(
     exact = numpy.array([whole.importance_of(f).mean_abs for f in whole.features])  # type: ignore[union-attr]
     estimate = numpy.array([sampled.importance_of(f).mean_abs for f in whole.features])  # type: ignore[union-attr]
     assert numpy.max(numpy.abs(estimate - exact) / exact) < 0.12
+
+
+def without_timings(report: Any) -> dict[str, Any]:
+    document = report.to_dict()
+    document.pop("timings")
+    return document  # type: ignore[no-any-return]
+
+
+def test_the_data_drawn_while_the_model_loads_gives_the_same_report_without_drawing_again(
+    sample_dataset: tuple[Workspace, Dataset], model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auditkit.explain
+    import auditkit.explain.proxy
+
+    workspace, dataset = sample_dataset
+    plain = explain_dataset(workspace, dataset, model, sample_size=800, seed=3)
+    drawn = draw_for_explanation(workspace, dataset, sample_size=800, seed=3)
+
+    def drawn_again(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("drawn again although it was drawn beforehand")
+
+    monkeypatch.setattr(auditkit.explain, "draw_sample", drawn_again)
+    monkeypatch.setattr(auditkit.explain.proxy, "associations", drawn_again)
+    assert without_timings(
+        explain_dataset(workspace, dataset, model, sample_size=800, seed=3, drawn=drawn)
+    ) == without_timings(plain)
+
+
+def test_data_drawn_for_other_options_or_other_inputs_is_drawn_again(
+    sample_dataset: tuple[Workspace, Dataset], training_frame: Any
+) -> None:
+    """A model that reads a sensitive attribute (not a feature column, so its associations were not
+    measured beforehand), and a sample size other than the one drawn: the report is still the same."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from tests.explain.conftest import loaded
+
+    features = ["income", "debt_ratio", "sex"]
+    pipeline = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ["sex"]),
+            (SimpleImputer(), ["income", "debt_ratio"]),
+        ),
+        LogisticRegression(max_iter=500),
+    )
+    train = training_frame.dropna(subset=features)
+    reads_sex = loaded(pipeline.fit(train[features], train["defaulted"]), features)
+    workspace, dataset = sample_dataset
+    drawn = draw_for_explanation(workspace, dataset, sample_size=500, seed=1)
+    for size in (500, 400):
+        assert without_timings(
+            explain_dataset(workspace, dataset, reads_sex, sample_size=size, seed=1, drawn=drawn)
+        ) == without_timings(
+            explain_dataset(workspace, dataset, reads_sex, sample_size=size, seed=1)
+        )
