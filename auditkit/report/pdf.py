@@ -42,6 +42,18 @@ class PdfJob:
     """Embedded after the attachments; its content is given once ``report.html`` is final."""
     created: datetime
     document_id: str
+    parsed: Any = None
+    """``html`` parsed (:func:`parse_page`) by the process that sends the job, when it had the time
+    to while the worker imported WeasyPrint; the worker parses ``html`` itself without it."""
+
+
+def parse_page(html: str) -> Any:
+    """``html`` as WeasyPrint's parser reads it (an element tree, which pickles), or None when the
+    page names a base URL (WeasyPrint then resolves it as it parses)."""
+    import tinyhtml5
+
+    root = tinyhtml5.parse(html, namespace_html_elements=False)
+    return None if next(iter(root.iter("base")), None) is not None else root
 
 
 def render_pdf(
@@ -62,7 +74,7 @@ def render_pdf(
         return charts(key)
 
     try:
-        document = lay_out(job.html, charts=chart)
+        document = lay_out(job.html, charts=chart, parsed=job.parsed)
         laid_out()
         embedded = (*job.attachments, dataclasses.replace(job.manifest, content=manifest()))
         return write_pdf(
@@ -86,13 +98,33 @@ def unfetchable(error: BaseException) -> str:
     )
 
 
-def lay_out(html: str, *, charts: ChartSource | None = None) -> Any:
+def lay_out(html: str, *, charts: ChartSource | None = None, parsed: Any = None) -> Any:
     """WeasyPrint's pages for ``html``, fetching nothing from the network (local fonts only).
 
     ``charts`` resolves the ``auditkit-chart:KEY`` images of the HTML to their SVG; WeasyPrint calls
-    it when it draws the page that shows the chart, after the layout.
+    it when it draws the page that shows the chart, after the layout. ``parsed`` is ``html`` already
+    parsed (:func:`parse_page`).
     """
-    return report_html_class()(string=html, url_fetcher=_fetcher(charts)).render()
+    html_class = report_html_class()
+    fetcher = _fetcher(charts)
+    if parsed is not None and _takes_parsed_pages():
+        return html_class.parsed(parsed, url_fetcher=fetcher).render()
+    return html_class(string=html, url_fetcher=fetcher).render()
+
+
+_HTML_STATE = frozenset(
+    {"base_url", "url_fetcher", "media_type", "wrapper_element", "etree_element"}
+)
+"""What WeasyPrint's ``HTML`` keeps of a page it parsed (62 to 70, at least)."""
+
+
+@functools.cache
+def _takes_parsed_pages() -> bool:
+    """Whether this WeasyPrint's ``HTML`` keeps what :meth:`ReportHTML.parsed` sets, and nothing
+    else: otherwise the worker parses the page itself."""
+    import weasyprint
+
+    return set(vars(weasyprint.HTML(string="<p>")).keys()) == _HTML_STATE
 
 
 _EVERY_ELEMENT_PSEUDO = re.compile(r"^::(?:footnote|note)-[\w-]+\s*\{[^}]*\}[ \t]*\n", re.MULTILINE)
@@ -101,8 +133,8 @@ _EVERY_ELEMENT_MARKER = re.compile(r"^::marker(?=\s*\{)", re.MULTILINE)
 
 @functools.cache
 def report_html_class() -> Any:
-    """WeasyPrint's ``HTML``, with a user-agent stylesheet that styles pseudo-elements only where the
-    report can have them.
+    """WeasyPrint's ``HTML``, able to take a page parsed elsewhere (:meth:`parsed`), with a
+    user-agent stylesheet that styles pseudo-elements only where the report can have them.
 
     WeasyPrint's own stylesheet has rules for ``::marker``, ``::footnote-call``, ``::footnote-marker``
     and the three ``::note-*`` pseudo-elements of every element, so every element of the report gets
@@ -115,17 +147,34 @@ def report_html_class() -> Any:
     import weasyprint
     from weasyprint import html as weasyprint_html
 
+    class ReportHTML(weasyprint.HTML):  # type: ignore[misc]
+        @classmethod
+        def parsed(cls, root: Any, *, url_fetcher: Any) -> Any:
+            """The page of an element tree parsed as ``HTML(string=...)`` parses (:func:`parse_page`),
+            set as that constructor sets it (a page without a ``<base>``: no base URL)."""
+            import cssselect2
+
+            page = cls.__new__(cls)
+            page.base_url = None
+            page.url_fetcher = url_fetcher
+            page.media_type = "print"
+            page.wrapper_element = cssselect2.ElementWrapper.from_html_root(
+                root, content_language=None
+            )
+            page.etree_element = page.wrapper_element.etree_element
+            return page
+
     standard = getattr(weasyprint_html, "UA", None)
     counter_style = getattr(weasyprint_html, "UA_COUNTER_STYLE", None)
     if not isinstance(standard, str) or counter_style is None:
-        return weasyprint.HTML
+        return ReportHTML
     lean, markers = _EVERY_ELEMENT_MARKER.subn("li::marker", standard)
     lean, dropped = _EVERY_ELEMENT_PSEUDO.subn("", lean)
     if markers != 1 or not dropped:
-        return weasyprint.HTML
+        return ReportHTML
     stylesheet = weasyprint.CSS(string=lean, counter_style=counter_style)
 
-    class ReportHTML(weasyprint.HTML):  # type: ignore[misc]
+    class LeanReportHTML(ReportHTML):
         def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
             standard_sheet = getattr(weasyprint_html, "UA_STYLESHEET", None)
             return [
@@ -133,7 +182,7 @@ def report_html_class() -> Any:
                 for sheet in super()._ua_stylesheets(forms)
             ]
 
-    return ReportHTML
+    return LeanReportHTML
 
 
 def write_pdf(

@@ -1,12 +1,17 @@
-"""The report's WeasyPrint set-up: a leaner user-agent stylesheet that changes nothing on the page."""
+"""The report's WeasyPrint set-up: a leaner user-agent stylesheet, and pages parsed by the process
+that renders the HTML; neither changes anything on the page."""
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from auditkit.report.pdf import report_html_class, write_pdf
+from auditkit.report.pdf import lay_out, parse_page, report_html_class, write_pdf
+
+GOLDEN_REPORT = Path(__file__).parent / "golden" / "report.html"
 
 LISTS_AND_TABLES = """<!doctype html><html><head><style>
 @page { size: A5; margin: 15mm; @bottom-right { content: counter(page) " / " counter(pages); } }
@@ -43,7 +48,7 @@ def test_the_installed_weasyprint_stylesheet_is_made_leaner() -> None:
 
     # Were WeasyPrint's rules no longer where they were, the report would be laid out as before,
     # only slower: this says so.
-    assert report_html_class() is not weasyprint.HTML
+    assert report_html_class()._ua_stylesheets is not weasyprint.HTML._ua_stylesheets
 
 
 @pytest.mark.parametrize(
@@ -53,3 +58,29 @@ def test_the_leaner_stylesheet_gives_the_same_pdf_byte_for_byte(html: str) -> No
     import weasyprint
 
     assert pdf_of(html, report_html_class()) == pdf_of(html, weasyprint.HTML)
+
+
+def laid_out_pdf(html: str, parsed: object = None) -> bytes:
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    document = lay_out(html, parsed=parsed)
+    return write_pdf(document, embedded=(), created=created, document_id="layout-test")
+
+
+def test_this_weasyprint_takes_pages_parsed_elsewhere() -> None:
+    from auditkit.report.pdf import _takes_parsed_pages
+
+    # Otherwise the worker parses the page itself, a tenth of a second later: this says so.
+    assert _takes_parsed_pages()
+
+
+@pytest.mark.parametrize("name", ["lists", "the golden report"])
+def test_a_page_parsed_in_another_process_gives_the_same_pdf_byte_for_byte(name: str) -> None:
+    html = LISTS_AND_TABLES if name == "lists" else GOLDEN_REPORT.read_text()
+    sent = pickle.loads(pickle.dumps(parse_page(html)))  # as the worker receives it
+    assert laid_out_pdf(html, parsed=sent) == laid_out_pdf(html)
+    # The parsed page is what is laid out (the HTML text is only the fallback).
+    assert laid_out_pdf(html, parsed=parse_page(A_TEMPLATE_S_FOOTNOTE)) != laid_out_pdf(html)
+
+
+def test_a_page_with_a_base_url_is_left_for_weasyprint_to_parse() -> None:
+    assert parse_page('<html><head><base href="file:///tmp/"></head><body>x</body></html>') is None

@@ -171,12 +171,12 @@ def test_charts_are_the_same_svg_in_html_and_pdf_and_identical_across_renders(
     delivered_to_pdf: list[str] = []
     real_lay_out = auditkit.report.pdf.lay_out
 
-    def recording_lay_out(html: str, *, charts: Callable[[str], str]) -> Any:
+    def recording_lay_out(html: str, *, charts: Callable[[str], str], parsed: Any = None) -> Any:
         def recording_charts(key: str) -> str:
             delivered_to_pdf.append(charts(key))
             return delivered_to_pdf[-1]
 
-        return real_lay_out(html, charts=recording_charts)
+        return real_lay_out(html, charts=recording_charts, parsed=parsed)
 
     monkeypatch.setattr(auditkit.report.pdf, "lay_out", recording_lay_out)
     again = render_report(sample_run, tmp_path / "again")
