@@ -84,3 +84,17 @@ def test_a_page_parsed_in_another_process_gives_the_same_pdf_byte_for_byte(name:
 
 def test_a_page_with_a_base_url_is_left_for_weasyprint_to_parse() -> None:
     assert parse_page('<html><head><base href="file:///tmp/"></head><body>x</body></html>') is None
+
+
+def test_the_report_font_s_digits_are_tabular_without_asking() -> None:
+    """The stylesheet asks for tabular figures on screen only: printed, the report's font is DejaVu
+    Sans, whose digits all have one width, so the PDF is the same without the request."""
+    numbers = "".join(
+        f"<tr><td class='num'>{value:,.3f}</td></tr>" for value in (1.111, 0.5, 9876.0)
+    )
+    page = (
+        "<html><head><style>@font-face { font-family: R; src: local('DejaVu Sans'); } "
+        "body { font-family: R; } .tnum { font-variant-numeric: tabular-nums; }</style></head>"
+        "<body><table class='{}'>" + numbers + "</table></body></html>"
+    )
+    assert laid_out_pdf(page.replace("{}", "tnum")) == laid_out_pdf(page.replace("{}", ""))
