@@ -45,7 +45,9 @@ TypeName = Annotated[str, AfterValidator(_type_name)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    # Field docstrings are documentation here, not read at run time (defining the models would
+    # read every one from the source, as pydantic's use_attribute_docstrings does).
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _quoted_version(value: Any) -> Any:

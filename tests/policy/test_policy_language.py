@@ -146,3 +146,21 @@ def test_policy_list_gives_each_kind_a_whole_sentence(capsys: pytest.CaptureFixt
     for kind, line in listed.items():
         assert line.endswith("."), f"{kind}: cut off mid-sentence: {line!r}"
         assert "``" not in line, line
+
+
+def test_the_schema_describes_each_field_with_its_docstring(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from auditkit.policy.model import Defaults, field_docstrings
+
+    assert main(["policy", "schema"]) == 0
+    definitions = json.loads(capsys.readouterr().out)["$defs"]
+    documented = field_docstrings(Defaults)
+    assert set(documented) == set(Defaults.model_fields)  # every default is documented
+    for name, text in documented.items():
+        assert definitions["Defaults"]["properties"][name]["description"] == text
+    # A field a rule kind narrows keeps the documentation of the field it narrows.
+    by = definitions["CoverageRule"]["properties"]["by"]["description"]
+    assert by.startswith("Sensitive attributes; each is evaluated separately")
