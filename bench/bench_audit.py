@@ -1,12 +1,17 @@
 """Benchmark: the sample audit end to end, check + signed HTML and PDF report, as a user runs it.
 
-    python bench/bench_audit.py [--repeat 3]
+    python bench/bench_audit.py [--repeat 3] [--against OTHER_CHECKOUT]
 
 Copies the sample project into a temporary folder, makes a trial signing key once, then times
 ``auditkit check -c auditkit.yaml`` (which records the run in the audit trail) followed by
 ``auditkit report --out report --sign-key ... --sign-cert ...``, each as its own process, exactly as
 a user or a CI job would run them (so the time includes starting Python and importing libraries).
 Prints the median wall time of each step and of the whole, and the range of the rounds' totals.
+
+``--against`` names another checkout of auditkit (a worktree of an earlier commit, say, with its
+bytecode compiled): the rounds then alternate between the two, each in a project copy of its own, and
+the paired difference of the totals is printed too. The machine's pace drifts by several per cent
+within minutes, so only versions measured in alternation compare well.
 """
 
 from __future__ import annotations
@@ -26,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def auditkit(*args: str, cwd: Path) -> float:
-    """Run one auditkit command in its own process; return its wall time in seconds."""
-    environment = os.environ | {"PYTHONPATH": str(ROOT)}
+def auditkit(*args: str, cwd: Path, root: Path = ROOT) -> float:
+    """Run one auditkit command (from checkout ``root``) in its own process; return its wall time."""
+    environment = os.environ | {"PYTHONPATH": str(root)}
     start = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, "-m", "auditkit", *args],
@@ -43,38 +48,71 @@ def auditkit(*args: str, cwd: Path) -> float:
     return seconds
 
 
+def audit_round(project: Path, root: Path, attempt: int) -> tuple[float, float]:
+    """One check, then one signed report of the run it recorded: their wall times."""
+    sign = ["--sign-key", "keys/signing-key.pem", "--sign-cert", "keys/signing-cert.pem"]
+    check = auditkit(
+        "check",
+        "-c",
+        "auditkit.yaml",
+        "-o",
+        "check.json",
+        "--format",
+        "json",
+        cwd=project,
+        root=root,
+    )
+    report = auditkit(
+        "report", "-c", "auditkit.yaml", "--out", f"report-{attempt}", *sign, cwd=project, root=root
+    )
+    return check, report
+
+
+def summarise(label: str, rounds: list[tuple[float, float]]) -> None:
+    checks, reports = [check for check, _ in rounds], [report for _, report in rounds]
+    totals = [check + report for check, report in rounds]
+    check_s, report_s = statistics.median(checks), statistics.median(reports)
+    print(f"{label}auditkit check (records the run):     {check_s:.2f} s")
+    print(f"{label}auditkit report (HTML + PDF, signed): {report_s:.2f} s")
+    print(f"{label}check + signed report:                {check_s + report_s:.2f} s")
+    print(f"{label}  each round, fastest to slowest:     {min(totals):.2f} to {max(totals):.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--against", type=Path, help="another auditkit checkout, measured in turn")
     options = parser.parse_args()
     from tests.shared_datasets import copy_sample_project
 
+    roots = [ROOT] + ([options.against.resolve()] if options.against else [])
     print_machine()
     with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        copy_sample_project(work / "project")
-        project = work / "project"
-        auditkit("keygen", "--out", "keys", "--name", "Benchmark", "--no-passphrase", cwd=project)
-        sign = ["--sign-key", "keys/signing-key.pem", "--sign-cert", "keys/signing-cert.pem"]
-        checks, reports = [], []
-        for attempt in range(options.repeat + 1):
-            check = auditkit(
-                "check", "-c", "auditkit.yaml", "-o", "check.json", "--format", "json", cwd=project
+        projects = []
+        for index, root in enumerate(roots):
+            project = Path(folder) / f"project-{index}"
+            copy_sample_project(project)
+            auditkit(
+                "keygen", "--out", "keys", "--name", "Benchmark", "--no-passphrase", cwd=project
             )
-            report = auditkit(
-                "report", "-c", "auditkit.yaml", "--out", f"report-{attempt}", *sign, cwd=project
-            )
-            if attempt:  # the first round warms the file caches and compiled bytecode
-                checks.append(check)
-                reports.append(report)
-    check_s, report_s = statistics.median(checks), statistics.median(reports)
-    totals = [check + report for check, report in zip(checks, reports, strict=True)]
-    print(f"auditkit check (records the run):     {check_s:.2f} s")
-    print(f"auditkit report (HTML + PDF, signed): {report_s:.2f} s")
-    print(f"check + signed report:                {check_s + report_s:.2f} s")
-    print(f"  each round, fastest to slowest:     {min(totals):.2f} to {max(totals):.2f} s")
+            audit_round(project, root, 0)  # warms the file caches, compiled bytecode and templates
+            projects.append(project)
+        rounds: list[list[tuple[float, float]]] = [[] for _ in roots]
+        for attempt in range(1, options.repeat + 1):
+            order = range(len(roots)) if attempt % 2 else reversed(range(len(roots)))
+            for index in order:
+                rounds[index].append(audit_round(projects[index], roots[index], attempt))
+    if not options.against:
+        summarise("", rounds[0])
+        return
+    for label, measured in zip(("this checkout:  ", "--against:      "), rounds, strict=True):
+        summarise(label, measured)
+    differences = [sum(here) - sum(there) for here, there in zip(rounds[0], rounds[1], strict=True)]
+    print(
+        f"this checkout minus --against, paired by round: median {statistics.median(differences):+.2f} s"
+    )
 
 
 if __name__ == "__main__":
