@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 ROW = "__auditkit_row"
 WEIGHT = "__auditkit_weight"
 DECISION = "__auditkit_decision"
+MARKS = (DECISION, ROW, WEIGHT)
+"""The columns a drawn sample adds after the data's own."""
 MIN_PER_STRATUM = 30
 """Rows every stratum is guaranteed (all of its rows when smaller), budget permitting."""
 
@@ -80,6 +82,8 @@ class DrawnRows:
     table: pyarrow.Table
     """The drawn columns, then ``__auditkit_decision`` (when drawn), ``__auditkit_row`` and
     ``__auditkit_weight``."""
+    columns: tuple[str, ...]
+    """The data's columns drawn (a column of the data named like one of :data:`MARKS` is not one)."""
     population_rows: int
     requested: int
     seed: int
@@ -87,7 +91,7 @@ class DrawnRows:
     stratified_by: tuple[str, ...]
 
     def has(self, columns: Sequence[str]) -> bool:
-        return set(columns) <= set(self.table.column_names)
+        return set(columns) <= set(self.columns)
 
     def sample(self, columns: Sequence[str]) -> Sample:
         """The sample of ``columns`` (drawn ones), as :func:`draw_sample` would have drawn them."""
@@ -136,7 +140,7 @@ def draw_rows(
     strata: Sequence[str] | None = None,
     with_decision: bool = False,
 ) -> DrawnRows:
-    """:func:`draw_sample`, kept in Arrow: nothing here imports pandas."""
+    """:func:`draw_sample`, kept in Arrow (DuckDB imports pandas when the allocation is registered)."""
     strata = tuple(dataset.roles.sensitive if strata is None else strata)
     counts = _stratum_counts(workspace, dataset, strata)
     takes = allocate(counts.column("__rows").to_pylist(), size)
@@ -150,6 +154,7 @@ def draw_rows(
         workspace.connection.unregister(name)
     return DrawnRows(
         table=table,
+        columns=tuple(dict.fromkeys(columns)),
         population_rows=sum(counts.column("__rows").to_pylist()),
         requested=size,
         seed=seed,

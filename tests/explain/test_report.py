@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy
@@ -11,11 +14,12 @@ import pytest
 
 from auditkit.data import Workspace
 from auditkit.data.artifacts import load_model
-from auditkit.data.datasets import Dataset
+from auditkit.data.datasets import Dataset, load_dataset
+from auditkit.data.sources import SourceSpec
 from auditkit.explain import draw_for_explanation, explain_dataset
 from auditkit.explain.reasons import code_for
 from auditkit.progress import Cancelled, CancelToken, Progress
-from tests.explain.conftest import SAMPLE
+from tests.explain.conftest import SAMPLE, SAMPLE_ROLES
 from tests.shared_datasets import sample_trusted_types
 
 
@@ -154,13 +158,25 @@ def without_timings(report: Any) -> dict[str, Any]:
     return document  # type: ignore[no-any-return]
 
 
+SAMPLE_SPEC = SourceSpec(str(SAMPLE / "applications_2026q3.parquet"))
+
+
+@pytest.fixture()
+def one_thread_dataset() -> Iterator[tuple[Workspace, Dataset]]:
+    """The sample data in a single-threaded workspace: on several threads DuckDB adds up a grouping
+    set's floating-point partial sums in the order its threads finish, so a proxy's association can
+    differ in its last digit from one scan to the next, prefetched or not."""
+    with Workspace(threads=1) as workspace:
+        yield workspace, load_dataset(workspace, "current", SAMPLE_SPEC, SAMPLE_ROLES)
+
+
 def test_the_data_drawn_while_the_model_loads_gives_the_same_report_without_drawing_again(
-    sample_dataset: tuple[Workspace, Dataset], model: Any, monkeypatch: pytest.MonkeyPatch
+    one_thread_dataset: tuple[Workspace, Dataset], model: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import auditkit.explain
     import auditkit.explain.proxy
 
-    workspace, dataset = sample_dataset
+    workspace, dataset = one_thread_dataset
     plain = explain_dataset(workspace, dataset, model, sample_size=800, seed=3)
     drawn = draw_for_explanation(workspace, dataset, sample_size=800, seed=3)
 
@@ -175,7 +191,7 @@ def test_the_data_drawn_while_the_model_loads_gives_the_same_report_without_draw
 
 
 def test_data_drawn_for_other_options_or_other_inputs_is_drawn_again(
-    sample_dataset: tuple[Workspace, Dataset], training_frame: Any
+    one_thread_dataset: tuple[Workspace, Dataset], training_frame: Any
 ) -> None:
     """A model that reads a sensitive attribute (not a feature column, so its associations were not
     measured beforehand), and a sample size other than the one drawn: the report is still the same."""
@@ -197,7 +213,7 @@ def test_data_drawn_for_other_options_or_other_inputs_is_drawn_again(
     )
     train = training_frame.dropna(subset=features)
     reads_sex = loaded(pipeline.fit(train[features], train["defaulted"]), features)
-    workspace, dataset = sample_dataset
+    workspace, dataset = one_thread_dataset
     drawn = draw_for_explanation(workspace, dataset, sample_size=500, seed=1)
     for size in (500, 400):
         assert without_timings(
@@ -205,3 +221,24 @@ def test_data_drawn_for_other_options_or_other_inputs_is_drawn_again(
         ) == without_timings(
             explain_dataset(workspace, dataset, reads_sex, sample_size=size, seed=1)
         )
+
+
+def test_a_data_column_named_like_a_sample_mark_is_not_drawn_beforehand(
+    tmp_path: Path, current_frame: Any, model: Any
+) -> None:
+    """Data with its own ``__auditkit_weight`` column, which the model does not read: drawn with
+    every column, the sample would hold two columns of that name and the explanation would fail."""
+    features = tuple(model.info.feature_names or ())
+    data = tmp_path / "marked.parquet"
+    current_frame.assign(__auditkit_weight=2.5).to_parquet(data, index=False)
+    roles = dataclasses.replace(SAMPLE_ROLES, features=features)
+    with Workspace(threads=1) as workspace:
+        dataset = load_dataset(workspace, "current", SourceSpec(str(data)), roles)
+        drawn = draw_for_explanation(workspace, dataset, sample_size=300, seed=2)
+        with_drawn = explain_dataset(
+            workspace, dataset, model, sample_size=300, seed=2, drawn=drawn
+        )
+        plain = explain_dataset(workspace, dataset, model, sample_size=300, seed=2)
+    assert without_timings(with_drawn) == without_timings(plain)
+    # The weights are the sample's (stratum rows / rows taken), not the data's 2.5.
+    assert with_drawn.sample.population_rows == len(current_frame)
