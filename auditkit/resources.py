@@ -38,13 +38,24 @@ def sample_data_dir() -> Path:
 def cache_dir(name: str) -> Path | None:
     """The folder ``name`` of auditkit's cache, made private to this user if new: under
     ``$AUDITKIT_CACHE_DIR`` when set, else under the platform's user cache folder (``~/.cache/auditkit``
-    on Linux). None when it cannot be made (a read-only home): a cache only ever saves time."""
+    on Linux). None when it cannot be made (a read-only home) or others can write in it: a cache only
+    ever saves time."""
     import platformdirs
 
     root = os.environ.get(CACHE_ENVIRONMENT) or platformdirs.user_cache_dir("auditkit")
     folder = Path(root) / name
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private = _private(folder)
     except OSError:
         return None
-    return folder if os.access(folder, os.W_OK | os.X_OK) else None
+    return folder if private and os.access(folder, os.W_OK | os.X_OK) else None
+
+
+def _private(folder: Path) -> bool:
+    """Whether only this user can write in ``folder``: what is cached there is run (compiled
+    templates), so a folder others can write to (a shared ``$AUDITKIT_CACHE_DIR``) is not used."""
+    if not hasattr(os, "getuid"):  # Windows: the user's own profile folder
+        return True
+    status = folder.stat()
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022

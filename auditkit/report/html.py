@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import pickle
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -63,11 +64,15 @@ def compiled_templates() -> jinja2.BytecodeCache | None:
         return None
 
     class QuietCache(jinja2.FileSystemBytecodeCache):
-        """A cache that cannot be read or written (a full disk) only costs the compilation."""
+        """A cache that cannot be read or written (a full disk, a damaged file) only costs the
+        compilation."""
 
         def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-            with contextlib.suppress(OSError):
+            # Jinja2 catches a damaged file's code, not its damaged checksum (a pickle).
+            try:
                 super().load_bytecode(bucket)
+            except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+                bucket.reset()
 
         def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
             with contextlib.suppress(OSError):

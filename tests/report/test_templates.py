@@ -282,3 +282,30 @@ def test_the_fairness_section_shows_each_group_as_the_rule_that_judges_it(tmp_pa
     html = html_of(run)
     assert "Impact ratios and inconclusive groups as FF judges them" in html
     assert "groups with at least 30 decisions" in html
+
+
+def test_a_cache_folder_others_can_write_to_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compiled templates are code that is run: one planted in a shared folder must not be."""
+    shared = tmp_path / "shared"
+    (shared / "templates").mkdir(parents=True)
+    (shared / "templates").chmod(0o777)
+    monkeypatch.setenv(CACHE_ENVIRONMENT, str(shared))
+    assert "Executive summary" in html_of(minimal_run())
+    assert list((shared / "templates").iterdir()) == []
+
+
+def test_a_damaged_compiled_template_is_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2.bccache
+
+    monkeypatch.setenv(CACHE_ENVIRONMENT, str(tmp_path / "cache"))
+    first = html_of(minimal_run())
+    kept = list((tmp_path / "cache" / "templates").iterdir())
+    assert kept
+    header = len(jinja2.bccache.bc_magic)
+    for path in kept:  # the header intact, the source's checksum after it cut short
+        path.write_bytes(path.read_bytes()[: header + 3])
+    assert html_of(minimal_run()) == first
