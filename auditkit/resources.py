@@ -42,11 +42,12 @@ def cache_dir(name: str) -> Path | None:
     ever saves time."""
     import platformdirs
 
-    root = os.environ.get(CACHE_ENVIRONMENT) or platformdirs.user_cache_dir("auditkit")
-    folder = Path(root) / name
+    root = Path(os.environ.get(CACHE_ENVIRONMENT) or platformdirs.user_cache_dir("auditkit"))
+    folder = root / name
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        private = _private(folder)
+        inside = [root / part for part in Path(name).parents]  # the folders from the root down
+        private = all(_private(part) for part in (*inside, folder))
     except OSError:
         return None
     return folder if private and os.access(folder, os.W_OK | os.X_OK) else None
@@ -54,7 +55,8 @@ def cache_dir(name: str) -> Path | None:
 
 def _private(folder: Path) -> bool:
     """Whether only this user can write in ``folder``: what is cached there is run (compiled
-    templates), so a folder others can write to (a shared ``$AUDITKIT_CACHE_DIR``) is not used."""
+    templates), so a folder others can write to (a shared ``$AUDITKIT_CACHE_DIR``), or one inside
+    such a folder (others could put another in its place), is not used."""
     if not hasattr(os, "getuid"):  # Windows: the user's own profile folder
         return True
     status = folder.stat()

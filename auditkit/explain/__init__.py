@@ -37,7 +37,7 @@ from auditkit.explain.report import (
     SampleInfo,
     plain,
 )
-from auditkit.explain.sample import DECISION, MARKS, ROW, DrawnRows, Sample, draw_rows, draw_sample
+from auditkit.explain.sample import DECISION, MARKS, ROW, DrawnRows, Sample, draw_rows
 from auditkit.progress import SILENT, Progress
 
 if TYPE_CHECKING:
@@ -197,9 +197,10 @@ def _draw(
     columns = [*features, *dataset.roles.sensitive, *identity]
     if drawn is not None and drawn.has(columns):
         return drawn.sample(columns)
-    return draw_sample(
-        workspace, dataset, columns, size=size, seed=seed, with_decision=_with_decision(dataset)
-    )
+    with_decision = _with_decision(dataset)
+    return draw_rows(
+        workspace, dataset, columns, size=size, seed=seed, with_decision=with_decision
+    ).sample(columns)
 
 
 def _with_decision(dataset: Dataset) -> bool:

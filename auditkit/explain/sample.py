@@ -94,7 +94,7 @@ class DrawnRows:
         return set(columns) <= set(self.columns)
 
     def sample(self, columns: Sequence[str]) -> Sample:
-        """The sample of ``columns`` (drawn ones), as :func:`draw_sample` would have drawn them."""
+        """The sample of ``columns`` (drawn ones) as pandas, each column as drawn."""
         marks = [DECISION] if DECISION in self.table.column_names else []
         table = self.table.select([*dict.fromkeys(columns), *marks, ROW, WEIGHT])
         return Sample(
@@ -107,29 +107,6 @@ class DrawnRows:
         )
 
 
-def draw_sample(
-    workspace: Workspace,
-    dataset: Dataset,
-    columns: Sequence[str],
-    *,
-    size: int,
-    seed: int,
-    strata: Sequence[str] | None = None,
-    with_decision: bool = False,
-) -> Sample:
-    """Draw ``size`` rows of ``dataset`` (stratified by ``strata``, default its sensitive columns)."""
-    drawn = draw_rows(
-        workspace,
-        dataset,
-        columns,
-        size=size,
-        seed=seed,
-        strata=strata,
-        with_decision=with_decision,
-    )
-    return drawn.sample(columns)
-
-
 def draw_rows(
     workspace: Workspace,
     dataset: Dataset,
@@ -140,7 +117,9 @@ def draw_rows(
     strata: Sequence[str] | None = None,
     with_decision: bool = False,
 ) -> DrawnRows:
-    """:func:`draw_sample`, kept in Arrow (DuckDB imports pandas when the allocation is registered)."""
+    """Draw ``size`` rows of ``dataset`` (stratified by ``strata``, default its sensitive columns),
+    kept in Arrow until :meth:`DrawnRows.sample` (DuckDB imports pandas when the allocation is
+    registered)."""
     strata = tuple(dataset.roles.sensitive if strata is None else strata)
     counts = _stratum_counts(workspace, dataset, strata)
     takes = allocate(counts.column("__rows").to_pylist(), size)

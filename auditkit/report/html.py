@@ -57,9 +57,12 @@ def compiled_templates() -> jinja2.BytecodeCache | None:
     the templates are compiled every time."""
     import jinja2
 
+    from auditkit import __version__
     from auditkit.resources import cache_dir
 
-    folder = cache_dir("templates")
+    # One folder per auditkit version: Jinja2 keys a compiled template by its path and source only,
+    # not by the environment's options (autoescaping, whitespace), which a new version may change.
+    folder = cache_dir(f"templates/{__version__}")
     if folder is None:
         return None
 

@@ -54,7 +54,7 @@ def declined_attributions(run: AuditRun) -> tuple[numpy.ndarray, tuple[str, ...]
     from auditkit.engine import open_project
     from auditkit.explain import DEFAULT_SAMPLE, DEFAULT_SEED, model_features
     from auditkit.explain.attributions import Target, explain
-    from auditkit.explain.sample import DECISION, draw_sample
+    from auditkit.explain.sample import DECISION, draw_rows
     from tests.shared_datasets import SAMPLE_DATA
 
     report = run.evidence.explanations
@@ -65,14 +65,15 @@ def declined_attributions(run: AuditRun) -> tuple[numpy.ndarray, tuple[str, ...]
     model = load_model(SAMPLE_DATA / "credit_model.skops", trust=sample_trusted_types())
     features = model_features(dataset, model)
     roles = dataset.roles
-    sample = draw_sample(
+    columns = [*features, *roles.sensitive, *([roles.id] if roles.id else [])]
+    sample = draw_rows(
         loaded.workspace,
         dataset,
-        [*features, *roles.sensitive, *([roles.id] if roles.id else [])],
+        columns,
         size=DEFAULT_SAMPLE,
         seed=DEFAULT_SEED,
         with_decision=True,
-    )
+    ).sample(columns)
     assert sample.rows == report.sample.rows
     target = Target(model, features, roles.positive_label, DEFAULT_SEED)
     values = explain(target, sample.frame, sample.weights).values

@@ -183,7 +183,7 @@ def test_the_data_drawn_while_the_model_loads_gives_the_same_report_without_draw
     def drawn_again(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("drawn again although it was drawn beforehand")
 
-    monkeypatch.setattr(auditkit.explain, "draw_sample", drawn_again)
+    monkeypatch.setattr(auditkit.explain, "draw_rows", drawn_again)
     monkeypatch.setattr(auditkit.explain.proxy, "associations", drawn_again)
     assert without_timings(
         explain_dataset(workspace, dataset, model, sample_size=800, seed=3, drawn=drawn)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from auditkit.data import Workspace
 from auditkit.data.datasets import Dataset
-from auditkit.explain.sample import MIN_PER_STRATUM, ROW, WEIGHT, allocate, draw_sample
+from auditkit.explain.sample import MIN_PER_STRATUM, ROW, WEIGHT, allocate, draw_rows
 
 
 @given(st.lists(st.integers(1, 5000), min_size=1, max_size=60), st.integers(1, 4000))
@@ -27,9 +27,9 @@ def test_the_sample_is_seeded_weighted_and_keeps_small_groups(
 ) -> None:
     workspace, dataset = sample_dataset
     columns = ["race", "sex", "age_band", "region"]
-    first = draw_sample(workspace, dataset, columns, size=1000, seed=7)
-    again = draw_sample(workspace, dataset, columns, size=1000, seed=7)
-    other = draw_sample(workspace, dataset, columns, size=1000, seed=8)
+    first = draw_rows(workspace, dataset, columns, size=1000, seed=7).sample(columns)
+    again = draw_rows(workspace, dataset, columns, size=1000, seed=7).sample(columns)
+    other = draw_rows(workspace, dataset, columns, size=1000, seed=8).sample(columns)
     assert first.rows == 1000 and first.population_rows == 8000
     assert list(first.frame[ROW]) == list(again.frame[ROW])
     assert list(first.frame[ROW]) != list(other.frame[ROW])

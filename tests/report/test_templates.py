@@ -23,6 +23,13 @@ REMOTE_RESOURCE = re.compile(
 """Anything a browser would fetch from elsewhere: remote src=, stylesheets, CSS url(), @import."""
 
 
+def compiled(cache: Path) -> Path:
+    """Where this auditkit keeps its compiled templates in the cache folder ``cache``."""
+    from auditkit import __version__
+
+    return cache / "templates" / __version__
+
+
 def html_of(run: dict, **kwargs: object) -> str:  # type: ignore[type-arg]
     context = build_context(run)
     context["renderer"] = {"auditkit": "test"}
@@ -84,11 +91,11 @@ def test_compiled_templates_are_kept_and_an_edited_one_is_compiled_afresh(
     signoff = templates / "signoff.html.j2"
     signoff.write_text('<section id="signoff"><p>First {{ cover.audit_id }}</p></section>\n')
     first = html_of(minimal_run(), template_dirs=[templates])
-    kept = sorted((tmp_path / "cache" / "templates").iterdir())
+    kept = sorted(compiled(tmp_path / "cache").iterdir())
     assert len(kept) > 5  # the shipped sections and the user's
     assert html_of(minimal_run(), template_dirs=[templates]) == first
     assert [path.stat().st_mtime_ns for path in kept] == [
-        path.stat().st_mtime_ns for path in sorted((tmp_path / "cache" / "templates").iterdir())
+        path.stat().st_mtime_ns for path in sorted(compiled(tmp_path / "cache").iterdir())
     ]  # read, not written again
     signoff.write_text('<section id="signoff"><p>Second {{ cover.audit_id }}</p></section>\n')
     second = html_of(minimal_run(), template_dirs=[templates])
@@ -293,7 +300,7 @@ def test_a_cache_folder_others_can_write_to_is_not_used(
     (shared / "templates").chmod(0o777)
     monkeypatch.setenv(CACHE_ENVIRONMENT, str(shared))
     assert "Executive summary" in html_of(minimal_run())
-    assert list((shared / "templates").iterdir()) == []
+    assert [path for path in shared.rglob("*") if path.is_file()] == []  # nothing cached there
 
 
 def test_a_damaged_compiled_template_is_compiled_again(
@@ -303,7 +310,7 @@ def test_a_damaged_compiled_template_is_compiled_again(
 
     monkeypatch.setenv(CACHE_ENVIRONMENT, str(tmp_path / "cache"))
     first = html_of(minimal_run())
-    kept = list((tmp_path / "cache" / "templates").iterdir())
+    kept = list(compiled(tmp_path / "cache").iterdir())
     assert kept
     header = len(jinja2.bccache.bc_magic)
     for path in kept:  # the header intact, the source's checksum after it cut short
