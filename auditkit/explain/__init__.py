@@ -37,7 +37,7 @@ from auditkit.explain.report import (
     SampleInfo,
     plain,
 )
-from auditkit.explain.sample import DECISION, MARKS, ROW, DrawnRows, Sample, draw_rows
+from auditkit.explain.sample import DECISION, ROW, DrawnRows, Sample, draw_rows
 from auditkit.progress import SILENT, Progress
 
 if TYPE_CHECKING:
@@ -92,9 +92,7 @@ def draw_for_explanation(
     so that it can run while another thread loads the model. It does import pandas (DuckDB does, to
     read the registered allocation), which the model's thread may be importing too: pandas imports
     none of the model's libraries, so neither thread holds a module the other waits for."""
-    # A column of the data named like a column the sample adds would be drawn twice under one name:
-    # it is left out (a model that reads it has its sample drawn afresh).
-    columns = [column for column in dataset.schema if column not in MARKS]
+    columns = list(dataset.schema)  # data with a column named like one the sample adds is refused
     with_decision = _with_decision(dataset)
     sample = draw_rows(
         workspace, dataset, columns, size=sample_size, seed=seed, with_decision=with_decision

@@ -19,6 +19,7 @@ import pyarrow
 from auditkit.data.datasets import Dataset
 from auditkit.data.sql import quote_identifier
 from auditkit.data.workspace import Workspace
+from auditkit.errors import InputError
 
 if TYPE_CHECKING:
     import pandas
@@ -26,8 +27,11 @@ if TYPE_CHECKING:
 ROW = "__auditkit_row"
 WEIGHT = "__auditkit_weight"
 DECISION = "__auditkit_decision"
-MARKS = (DECISION, ROW, WEIGHT)
-"""The columns a drawn sample adds after the data's own."""
+RANK = "__auditkit_rank"
+ADDED = (DECISION, ROW, WEIGHT, RANK)
+"""The columns the sampling query adds to the data's rows: a column of the data with one of these names
+would be taken for it (a row number from the data instead of the row's position: another sample, and
+wrong weights), so such data is refused."""
 MIN_PER_STRATUM = 30
 """Rows every stratum is guaranteed (all of its rows when smaller), budget permitting."""
 
@@ -83,7 +87,7 @@ class DrawnRows:
     """The drawn columns, then ``__auditkit_decision`` (when drawn), ``__auditkit_row`` and
     ``__auditkit_weight``."""
     columns: tuple[str, ...]
-    """The data's columns drawn (a column of the data named like one of :data:`MARKS` is not one)."""
+    """The data's columns drawn."""
     population_rows: int
     requested: int
     seed: int
@@ -120,6 +124,7 @@ def draw_rows(
     """Draw ``size`` rows of ``dataset`` (stratified by ``strata``, default its sensitive columns),
     kept in Arrow until :meth:`DrawnRows.sample` (DuckDB imports pandas when the allocation is
     registered)."""
+    _refuse_added_names(dataset)
     strata = tuple(dataset.roles.sensitive if strata is None else strata)
     counts = _stratum_counts(workspace, dataset, strata)
     takes = allocate(counts.column("__rows").to_pylist(), size)
@@ -140,6 +145,15 @@ def draw_rows(
         strata=counts.num_rows,
         stratified_by=strata,
     )
+
+
+def _refuse_added_names(dataset: Dataset) -> None:
+    clash = next((column for column in dataset.schema if column in ADDED), None)
+    if clash is not None:
+        raise InputError(
+            f"{dataset.source.spec.path}: column {clash!r} has the name of a column auditkit adds to "
+            "the rows it samples for the explanation; rename it to explain this data"
+        )
 
 
 def _arrow(workspace: Workspace, sql: str) -> pyarrow.Table:
@@ -183,12 +197,12 @@ def _sample_sql(
         ),
         ranked AS (
             SELECT *, row_number() OVER ({partition} ORDER BY hash({key}, {int(seed)}), {ROW})
-                AS __rank
+                AS {RANK}
             FROM numbered
         )
         SELECT {selected}{", r." + DECISION if with_decision else ""}, r.{ROW},
                CAST(a.__rows AS DOUBLE) / a.__take AS {WEIGHT}
         FROM ranked AS r JOIN {quote_identifier(allocation)} AS a ON {join}
-        WHERE r.__rank <= a.__take
+        WHERE r.{RANK} <= a.__take
         ORDER BY r.{ROW}
     """

@@ -16,6 +16,7 @@ from auditkit.data import Workspace
 from auditkit.data.artifacts import load_model
 from auditkit.data.datasets import Dataset, load_dataset
 from auditkit.data.sources import SourceSpec
+from auditkit.errors import InputError
 from auditkit.explain import draw_for_explanation, explain_dataset
 from auditkit.explain.reasons import code_for
 from auditkit.progress import Cancelled, CancelToken, Progress
@@ -223,22 +224,19 @@ def test_data_drawn_for_other_options_or_other_inputs_is_drawn_again(
         )
 
 
-def test_a_data_column_named_like_a_sample_mark_is_not_drawn_beforehand(
+def test_a_data_column_named_like_a_sample_mark_is_refused_with_or_without_drawing_beforehand(
     tmp_path: Path, current_frame: Any, model: Any
 ) -> None:
-    """Data with its own ``__auditkit_weight`` column, which the model does not read: drawn with
-    every column, the sample would hold two columns of that name and the explanation would fail."""
+    """Data with its own ``__auditkit_weight`` column: drawn with every column, the sample would hold
+    two columns of that name. It is refused, naming the column, whether drawn beforehand or not."""
     features = tuple(model.info.feature_names or ())
     data = tmp_path / "marked.parquet"
     current_frame.assign(__auditkit_weight=2.5).to_parquet(data, index=False)
     roles = dataclasses.replace(SAMPLE_ROLES, features=features)
+    refused = r"marked\.parquet: column '__auditkit_weight' has the name of a column auditkit adds"
     with Workspace(threads=1) as workspace:
         dataset = load_dataset(workspace, "current", SourceSpec(str(data)), roles)
-        drawn = draw_for_explanation(workspace, dataset, sample_size=300, seed=2)
-        with_drawn = explain_dataset(
-            workspace, dataset, model, sample_size=300, seed=2, drawn=drawn
-        )
-        plain = explain_dataset(workspace, dataset, model, sample_size=300, seed=2)
-    assert without_timings(with_drawn) == without_timings(plain)
-    # The weights are the sample's (stratum rows / rows taken), not the data's 2.5.
-    assert with_drawn.sample.population_rows == len(current_frame)
+        with pytest.raises(InputError, match=refused):
+            draw_for_explanation(workspace, dataset, sample_size=300, seed=2)
+        with pytest.raises(InputError, match=refused):
+            explain_dataset(workspace, dataset, model, sample_size=300, seed=2)

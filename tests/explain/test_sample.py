@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from auditkit.data import Workspace
-from auditkit.data.datasets import Dataset
+from auditkit.data.datasets import Dataset, load_dataset
+from auditkit.data.sources import SourceSpec
+from auditkit.errors import InputError
 from auditkit.explain.sample import MIN_PER_STRATUM, ROW, WEIGHT, allocate, draw_rows
+from tests.explain.conftest import SAMPLE, SAMPLE_ROLES
 
 
 @given(st.lists(st.integers(1, 5000), min_size=1, max_size=60), st.integers(1, 4000))
@@ -45,3 +51,21 @@ def test_the_sample_is_seeded_weighted_and_keeps_small_groups(
     native = int((first.frame["race"] == "Native American").sum())
     assert native > 89 * 1000 / 8000 * 1.5
     assert first.frame[ROW].is_unique
+
+
+def test_data_with_a_column_named_like_one_the_sample_adds_is_refused(tmp_path: Path) -> None:
+    """Such a column would be taken for the sample's own (the data's numbers as row positions: another
+    sample and wrong weights): the file and the column are named instead."""
+    import duckdb
+
+    source = SAMPLE / "applications_2026q3.parquet"
+    renamed = tmp_path / "with_a_row_column.parquet"
+    duckdb.sql(
+        f"COPY (SELECT *, 7 AS __auditkit_row FROM '{source}') TO '{renamed}' (FORMAT parquet)"
+    )
+    with Workspace() as workspace:
+        dataset = load_dataset(workspace, "current", SourceSpec(str(renamed)), SAMPLE_ROLES)
+        with pytest.raises(
+            InputError, match=r"with_a_row_column\.parquet: column '__auditkit_row'"
+        ):
+            draw_rows(workspace, dataset, ["race"], size=100, seed=0)
