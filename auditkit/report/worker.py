@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import io
 import os
 import queue
 import re
@@ -48,6 +49,7 @@ _PLACEHOLDER = re.compile(
 )
 _PDF = "pdf"
 _LAID_OUT = "laid out"
+_READY = "ready"
 MANIFEST = "manifest"
 
 
@@ -105,7 +107,7 @@ class ReportWorker:
     def __init__(self) -> None:
         self._process = _WorkerProcess.start() if _can_start_one() else None
         if self._process is not None:
-            self._process.ask("ready", _import_weasyprint)
+            self._process.ask(_READY, _import_weasyprint)
         self._writing = False
         self._used = False
 
@@ -119,11 +121,11 @@ class ReportWorker:
         if self._used:
             return False
         self._used = True
-        if self._process is not None:
+        if self._process is not None and not self._process.answered(_READY):
             from auditkit.report.pdf import parse_page
 
-            # Parsed here, while the worker is still importing WeasyPrint: a tenth of a second less
-            # before its layout is done.
+            # Parsed here while the worker still imports WeasyPrint: a tenth of a second less before
+            # its layout is done. A worker that is ready parses the page itself, at once.
             job = dataclasses.replace(job, parsed=parse_page(job.html))
         self._writing = self._process is not None and self._process.ask(_PDF, _write_pdf, job)
         return self._writing
@@ -221,6 +223,12 @@ class _WorkerProcess:
             self._waiting.append(name)
             return True
         return False
+
+    def answered(self, name: str) -> bool:
+        """Whether the answer to the request ``name`` has come, without waiting for it."""
+        while name in self._waiting and self._answers_in is not None and self._answers_in.poll():
+            self._receive_one({})
+        return name in self._answers
 
     def deliver(self, name: str, content: Any) -> None:
         """Send ``content`` under ``name`` for a request that waits for it (see :func:`_delivered`)."""
@@ -396,9 +404,44 @@ def _note(name: str) -> None:
 
 def _import_weasyprint() -> None:
     """Half a second, spent while the asking process renders the HTML (with the stylesheet parsed)."""
+    import_without_compiler_probes(_weasyprint_report_class)
+
+
+def _weasyprint_report_class() -> None:
     from auditkit.report.pdf import report_html_class
 
     report_html_class()
+
+
+def import_without_compiler_probes(load: Callable[[], None]) -> None:
+    """Run ``load`` (an import) with ``ctypes.util.find_library`` answering from the dynamic
+    loader's cache alone, on Linux; if it fails so, run it again as usual.
+
+    WeasyPrint opens Pango, HarfBuzz and fontconfig by trying a list of names, their Windows and
+    macOS names first. On Linux each name the loader's cache does not hold also makes
+    ``find_library`` link a test program with gcc, then with ld (13 ms a name, twelve names): a third
+    of WeasyPrint's import. Those names are never Linux libraries, and each library's Linux name
+    later in the list is opened directly by the loader; so with no compiler on PATH while WeasyPrint
+    imports, it opens the same files. Should a library be found only by gcc or ld (a build outside
+    the loader's reach), the import fails that way and is done again with the usual PATH.
+    """
+    if not sys.platform.startswith("linux"):
+        load()
+        return
+    path = os.environ.get("PATH")
+    os.environ["PATH"] = ""  # shutil.which, which find_library asks for gcc and ld, finds nothing
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint prints why it failed
+            load()
+        return
+    except OSError:
+        pass  # done again below, as usual
+    finally:
+        if path is None:
+            del os.environ["PATH"]
+        else:
+            os.environ["PATH"] = path
+    load()
 
 
 def _write_pdf(job: PdfJob) -> bytes:

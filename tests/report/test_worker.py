@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from auditkit.report.worker import (
     MANIFEST,
     ReportWorker,
     chart_name,
+    import_without_compiler_probes,
     inline_charts,
     placeholder,
 )
@@ -367,3 +369,85 @@ def test_the_worker_runs_this_auditkit_without_putting_installed_packages_first(
 
     expected = [package_root, "/elsewhere"] if installed_in == "a source tree" else ["/elsewhere"]
     assert path == expected
+
+
+LOADED_LIBRARIES = """
+import re, sys
+{prelude}
+maps = open("/proc/self/maps").read()
+print(" ".join(sorted(set(re.findall(r"\\S*lib(?:pango|gobject|harfbuzz|fontconfig)\\S*", maps)))))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the loader's cache is Linux's")
+def test_weasyprint_opens_the_same_libraries_without_asking_gcc_and_ld() -> None:
+    def loaded(prelude: str) -> str:
+        code = LOADED_LIBRARIES.format(prelude=prelude)
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    usual = loaded("import weasyprint")
+    assert "libpango-1.0.so" in usual and "libharfbuzz-subset.so" in usual
+    assert (
+        loaded(
+            "from auditkit.report.worker import import_without_compiler_probes\n"
+            "import_without_compiler_probes(lambda: __import__('weasyprint'))"
+        )
+        == usual
+    )
+
+
+def test_an_import_that_needs_gcc_or_ld_to_find_a_library_is_done_again_as_usual(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    seen: list[str] = []
+
+    def load() -> None:
+        seen.append(os.environ["PATH"])
+        if not os.environ["PATH"]:
+            print("a library could not be found")  # WeasyPrint says so on standard output
+            raise OSError("cannot load library 'libpango-1.0-0'")
+
+    import_without_compiler_probes(load)
+    assert seen == ["", "/usr/bin:/bin"]
+    assert os.environ["PATH"] == "/usr/bin:/bin"
+
+    def fails_otherwise() -> None:
+        raise ValueError("not a library problem")
+
+    with pytest.raises(ValueError):
+        import_without_compiler_probes(fails_otherwise)
+    assert os.environ["PATH"] == "/usr/bin:/bin"  # restored whatever happened
+
+
+@pytest.mark.usefixtures("a_worker")
+@pytest.mark.parametrize("ready", [True, False], ids=["ready", "still importing"])
+def test_the_page_is_parsed_here_only_while_the_worker_imports_and_the_pdf_is_the_same(
+    ready: bool, drawn_here: dict[str, str], written_here: bytes
+) -> None:
+    with ReportWorker() as worker:
+        process = worker._process
+        assert process is not None
+        if ready:
+            deadline = time.monotonic() + 60
+            while not process.answered("ready") and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert process.answered("ready")
+        else:
+            process.answered = lambda _name: False  # type: ignore[method-assign]
+        sent: list[PdfJob] = []
+        ask = process.ask
+
+        def recording_ask(name: str, function: object, *args: object) -> bool:
+            sent.extend(arg for arg in args if isinstance(arg, PdfJob))
+            return ask(name, function, *args)  # type: ignore[arg-type]
+
+        process.ask = recording_ask  # type: ignore[method-assign]
+        assert worker.write_pdf(pdf_job())
+        send_everything(worker, drawn_here)
+        pdf = worker.pdf()
+    assert (sent[0].parsed is None) is ready
+    assert pdf == written_here
