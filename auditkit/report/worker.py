@@ -424,6 +424,10 @@ def import_without_compiler_probes(load: Callable[[], None]) -> None:
     later in the list is opened directly by the loader; so with no compiler on PATH while WeasyPrint
     imports, it opens the same files. Should a library be found only by gcc or ld (a build outside
     the loader's reach), the import fails that way and is done again with the usual PATH.
+
+    Used in the worker process only: PATH is this process's, and nothing else in the worker starts a
+    program meanwhile. A process that imports WeasyPrint itself (one CPU, the terminal UI's threads)
+    imports it as usual.
     """
     if not sys.platform.startswith("linux"):
         load()
